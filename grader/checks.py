@@ -1,0 +1,60 @@
+"""Small assertions the suites share. Each failure names what was wrong in the learner's terms.
+
+Values here come back from the worker as plain data (lists, dicts, numbers, strings, ndarrays),
+so the checks never call anything the learner wrote.
+"""
+
+import numpy as np
+
+from grader.feedback import Misconception
+
+
+def as_array(value, what):
+    """`value` as a numeric ndarray, or an AssertionError naming `what` returned something else."""
+    if not isinstance(value, np.ndarray):
+        raise AssertionError(f"{what} returned {type(value).__name__}, expected a numpy array")
+    return value
+
+
+def expect_shape(value, shape, what, misconception="wrong-shape"):
+    array = as_array(value, what)
+    if array.shape != tuple(shape):
+        raise Misconception(misconception, f"{what} returned shape {array.shape}, expected {tuple(shape)}")
+    return array
+
+
+def close(actual, expected, atol=1e-5):
+    """True when `actual` has `expected`'s shape and agrees with it within `atol` everywhere."""
+    actual = np.asarray(actual)
+    return actual.shape == np.shape(expected) and bool(
+        np.all(np.isfinite(actual)) and np.allclose(actual, expected, rtol=0, atol=atol)
+    )
+
+
+def same_mistake(actual, wrong, atol):
+    """True when `actual` equals what a mistake gives, inf and nan included (an overflowing softmax)."""
+    with np.errstate(invalid="ignore"):
+        return actual.shape == np.shape(wrong) and bool(np.allclose(actual, wrong, rtol=0, atol=atol, equal_nan=True))
+
+
+def expect_close(actual, expected, what, atol=1e-5, diagnose=None):
+    """Fail unless `actual` equals `expected` within `atol`.
+
+    diagnose: optional {misconception id: what that mistake would have returned}; the first match
+    names the mistake in the failure.
+    """
+    array = as_array(actual, what)
+    if close(array, expected, atol):
+        return
+    for misconception, wrong in (diagnose or {}).items():
+        if wrong is not None and same_mistake(array, wrong, atol):
+            raise Misconception(misconception, f"{what} returned what {misconception} would give")
+    if array.shape != np.shape(expected):
+        raise Misconception("wrong-shape", f"{what} returned shape {array.shape}, expected {np.shape(expected)}")
+    worst = float(np.nanmax(np.abs(array - expected))) if np.all(np.isfinite(array)) else float("inf")
+    raise AssertionError(f"{what} differs from the expected values by up to {worst:.3g} (tolerance {atol})")
+
+
+def one_hot_rows(alphabet, text):
+    """One-hot encoding of `text` as (len(text), len(alphabet)) float32: the checks' own inputs."""
+    return np.eye(len(alphabet), dtype=np.float32)[[alphabet.index(c) for c in text]]

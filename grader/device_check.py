@@ -1,0 +1,82 @@
+"""Run a learner's saved model on two devices, in a process that never imports learner code.
+
+Started once per grading run as `python -m grader.device_check` (TensorFlow's import overlaps the
+other checks), it reads one JSON request per line on stdin,
+
+    {"model": PATH.keras, "x": PATH.npy, "out": DIR}
+
+and answers one JSON line: {"ok": true, "devices": [...], "gpu_present": bool} after writing
+`DIR/device-0.npy` and `DIR/device-1.npy`, or {"ok": false, "error": "..."}. With a GPU the two
+devices are the CPU and the GPU; without one the CPU is split into two logical devices, so the same
+code path runs and the report says that no GPU was present. TF32 is off so float32 matmuls are exact.
+The `.keras` archive is checked (members, sizes, allow-listed config) before Keras loads it with
+`safe_mode=True`.
+"""
+
+import json
+import os
+import sys
+import zipfile
+
+MAX_MEMBERS = 8
+MAX_ARCHIVE_BYTES = 16 << 20
+
+
+def configure_devices(tf):
+    """Return the two device names to compare; must run before TensorFlow executes any op."""
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    if tf.config.list_physical_devices("GPU"):
+        return ["/CPU:0", "/GPU:0"], True
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+    )
+    return ["/CPU:0", "/CPU:1"], False
+
+
+def check_archive(path):
+    """Refuse archives that are not a small `.keras` zip with an allow-listed model config."""
+    from grader.model_check import check_classes
+
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_ARCHIVE_BYTES:
+            raise ValueError("the saved model archive is too large or has too many files")
+        names = {m.filename for m in members}
+        if not {"config.json", "model.weights.h5"} <= names or any("/" in n or ".." in n for n in names):
+            raise ValueError(f"the saved model archive has unexpected contents {sorted(names)}")
+        check_classes(json.loads(archive.read("config.json")))
+
+
+def run(request, tf, keras, np, devices):
+    check_archive(request["model"])
+    model = keras.saving.load_model(request["model"], safe_mode=True, compile=False)
+    x = np.load(request["x"], allow_pickle=False)
+    placed = []
+    for i, device in enumerate(devices):
+        with tf.device(device):
+            y = model(tf.constant(x), training=False)
+        placed.append(y.device)
+        np.save(os.path.join(request["out"], f"device-{i}.npy"), np.asarray(y), allow_pickle=False)
+    return placed
+
+
+def main():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    devices, gpu_present = configure_devices(tf)
+    for line in sys.stdin:
+        try:
+            placed = run(json.loads(line), tf, keras, np, devices)
+            reply = {"ok": True, "devices": placed, "gpu_present": gpu_present}
+        except Exception as exc:  # any failure is the model's: report it, keep serving
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

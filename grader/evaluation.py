@@ -1,0 +1,62 @@
+"""Next-letter accuracy on prefixes the grader generates itself.
+
+For a word repeated end to end and a training window W, the evaluation prefixes are every phase of
+the word (each starting letter) at every length 1..W. A prefix *determines* its next letter when
+every place it occurs in the repeated word is followed by the same letter; only those prefixes are
+scored (after `o` in `goodbye!` comes `o` or `d`: no model can know which). Lengths W+1..2W are
+measured too, as information: the model was never trained on them.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class PrefixScore:
+    correct: int
+    scored: int
+    total: int
+
+    @property
+    def accuracy(self):
+        return self.correct / self.scored if self.scored else 1.0
+
+    @property
+    def ceiling(self):
+        """The share of prefixes whose next letter is determined (the most any model can score on)."""
+        return self.scored / self.total if self.total else 1.0
+
+
+def determined_next(word, prefix):
+    """The letter that always follows `prefix` in `word` repeated, or None if it varies."""
+    cyclic = word * (len(prefix) // len(word) + 2)
+    following = {cyclic[i + len(prefix)] for i in range(len(word)) if cyclic.startswith(prefix, i)}
+    return following.pop() if len(following) == 1 else None
+
+
+def phase_windows(word, length):
+    """Every phase of `word` repeated, `length` letters long: a list of len(word) strings."""
+    cyclic = word * (length // len(word) + 2)
+    return [cyclic[s : s + length] for s in range(len(word))]
+
+
+def score_prefixes(word, alphabet, predict, lengths):
+    """Score `predict` on every phase of `word` at each prefix length in `lengths`.
+
+    predict: maps one-hot inputs (P, L, V) to probabilities (P, L, V), L = max(lengths); causal, so
+    step k's output is the prediction after the first k+1 letters.
+    """
+    windows = phase_windows(word, max(lengths))
+    eye = np.eye(len(alphabet), dtype=np.float32)
+    x = np.stack([eye[[alphabet.index(c) for c in w]] for w in windows])
+    predicted = np.asarray(predict(x)).argmax(-1)
+    correct = scored = total = 0
+    for p, window in enumerate(windows):
+        for length in lengths:
+            total += 1
+            wanted = determined_next(word, window[:length])
+            if wanted is not None:
+                scored += 1
+                correct += alphabet[predicted[p, length - 1]] == wanted
+    return PrefixScore(correct, scored, total)

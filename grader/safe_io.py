@@ -1,0 +1,101 @@
+"""Read what the learner's process wrote, trusting none of it.
+
+Every file is opened by a name the grader chose, must be a regular file (no symlink, FIFO or device),
+and is size-checked before it is parsed. `.npy` headers are checked against the file's real size and
+a numeric dtype before any array is allocated, and arrays are loaded with `allow_pickle=False`.
+"""
+
+import json
+import os
+import re
+import selectors
+import stat
+import time
+
+import numpy as np
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+NUMERIC_KINDS = "biuf"
+READ_HEADER = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+class UnsafeOutput(Exception):
+    """A file or value from the learner's process that the grader refuses to read."""
+
+
+def open_regular(directory, name, max_bytes):
+    """Open `directory/name` for reading if it is a regular file of at most `max_bytes` bytes."""
+    if not SAFE_NAME.match(name) or name.startswith("."):
+        raise UnsafeOutput(f"output name {name!r} was not chosen by the grader")
+    path = os.path.join(directory, name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise UnsafeOutput(f"output {name} could not be opened ({exc.strerror}); it must be a regular file") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UnsafeOutput(f"output {name} is not a regular file")
+    if info.st_size > max_bytes:
+        os.close(fd)
+        raise UnsafeOutput(f"output too large: {name} is {info.st_size} bytes, the limit is {max_bytes}")
+    return os.fdopen(fd, "rb"), info.st_size
+
+
+def load_npy(directory, name, max_bytes):
+    """Load a numeric, non-object `.npy` array whose header agrees with the file's size."""
+    handle, size = open_regular(directory, name, max_bytes)
+    with handle:
+        try:
+            version = np.lib.format.read_magic(handle)
+            if version not in READ_HEADER:
+                raise ValueError(f"unsupported .npy version {version}")
+            shape, _, dtype = READ_HEADER[version](handle)
+        except (ValueError, OSError, SyntaxError) as exc:
+            raise UnsafeOutput(f"output {name} is not a valid .npy file: {exc}") from None
+        if dtype.kind not in NUMERIC_KINDS or dtype.hasobject:
+            raise UnsafeOutput(f"output {name} has dtype {dtype}; only numeric arrays are accepted")
+        expected = handle.tell() + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if expected != size:
+            raise UnsafeOutput(f"output {name} declares shape {shape} but its size does not match")
+        handle.seek(0)
+        array = np.lib.format.read_array(handle, allow_pickle=False)
+    return np.asarray(array).view(np.ndarray)
+
+
+def parse_json_line(line, max_bytes):
+    """Parse one JSON line of at most `max_bytes` bytes into plain Python data."""
+    if len(line) > max_bytes:
+        raise UnsafeOutput(f"output too large: a reply of {len(line)} bytes, the limit is {max_bytes}")
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        raise UnsafeOutput(f"the worker's reply is not valid JSON: {exc}") from None
+
+
+class LineReader:
+    """Read newline-terminated replies from a pipe with a deadline and a size cap.
+
+    `read_line` raises TimeoutError when nothing complete arrives in time, EOFError when the writer
+    has gone, and UnsafeOutput when a reply grows past `max_bytes`.
+    """
+
+    def __init__(self, fd):
+        self.fd, self.buffer = fd, b""
+
+    def read_line(self, timeout, max_bytes):
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.fd, selectors.EVENT_READ)
+            while b"\n" not in self.buffer:
+                if len(self.buffer) > max_bytes:
+                    raise UnsafeOutput(f"output too large: a reply over {max_bytes} bytes")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    raise TimeoutError
+                chunk = os.read(self.fd, 1 << 16)
+                if not chunk:
+                    raise EOFError
+                self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line

@@ -1,0 +1,80 @@
+"""Hidden checks for encoding.py: agreement with the reference on texts the learner never saw."""
+
+import numpy as np
+import pytest
+
+from grader.checks import expect_close, expect_shape
+from grader.feedback import Misconception
+from grader.worker_client import LearnerError
+from solutions import encoding as ref
+
+TEXT = "the unrolled state — ünïcode too — carries every letter forward!"
+HASH_SEEDS = (1, 2, 3)
+
+
+def random_samples(rng, alphabet, n, length):
+    return ["".join(rng.choice(alphabet, size=length)) for _ in range(n)]
+
+
+@pytest.mark.points(2)
+def test_alphabet_same_in_every_process(learner):
+    """build_alphabet gives the sorted characters, identically under different hash seeds."""
+    seen = {"this process": learner.encoding.build_alphabet(TEXT)}
+    for seed in HASH_SEEDS:
+        seen[f"PYTHONHASHSEED={seed}"] = learner.spawn("encoding", seed).build_alphabet(TEXT)
+    if any(alphabet != ref.build_alphabet(TEXT) for alphabet in seen.values()):
+        different = len({str(a) for a in seen.values()}) > 1
+        raise Misconception("alphabet-unsorted", "build_alphabet's order " + (
+            "changes between Python processes" if different else "is not sorted"))
+
+
+@pytest.mark.points(2)
+def test_encode_matches_reference(learner, rng):
+    """encode equals the reference on random samples of a larger alphabet."""
+    alphabet = ref.build_alphabet(TEXT)
+    for n, length in [(5, 7), (1, 1), (3, 12)]:
+        samples = random_samples(rng, alphabet, n, length)
+        encoded = learner.encoding.encode(alphabet, samples, length)
+        expected = ref.encode(alphabet, samples, length)
+        expect_close(encoded, expected, "encode", diagnose={
+            "encode-shape": expected.transpose(1, 0, 2) if n != length else None,
+        })
+        if encoded.dtype != np.float32:
+            raise Misconception("encode-shape", f"encode returned dtype {encoded.dtype}, expected float32")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("samples", [["abz"], ["abcd"], ["ab", "abc"]], ids=["unknown", "too-long", "mixed"])
+def test_encode_rejects_bad_samples(learner, samples):
+    """encode raises ValueError for bad samples."""
+    with pytest.raises(LearnerError) as raised:
+        learner.encoding.encode(["a", "b", "c"], samples, 3)
+    if raised.value.type_name != "ValueError":
+        raise Misconception("encode-no-error", "encode raised the wrong exception type")
+
+
+@pytest.mark.points(1)
+def test_decode_probabilities(learner, rng):
+    """decode takes the most likely character from probabilities, not only one-hot rows."""
+    alphabet = ref.build_alphabet(TEXT)
+    probabilities = rng.dirichlet(np.ones(len(alphabet)), size=(4, 6))
+    if learner.encoding.decode(alphabet, probabilities) != ref.decode(alphabet, probabilities):
+        raise Misconception("decode-wrong", "decode differs from the argmax over the last axis")
+
+
+@pytest.mark.points(2)
+def test_dataset_on_unseen_text(learner):
+    """make_dataset on a new text: windows of the repeated text, targets one letter ahead."""
+    text, T, N = "backprop through time", 6, 40
+    x, y, alphabet = learner.encoding.make_dataset(text, T, N, 11)
+    if alphabet != ref.build_alphabet(text):
+        raise Misconception("alphabet-unsorted", "make_dataset's alphabet is not build_alphabet(text)")
+    V = len(alphabet)
+    x, y = expect_shape(x, (N, T, V), "make_dataset's x"), expect_shape(y, (N, T, V), "make_dataset's y")
+    cyclic = text * 3
+    for given, wanted in zip(ref.decode(alphabet, x), ref.decode(alphabet, y), strict=True):
+        assert given in cyclic, "make_dataset's inputs are not windows of the repeated text"
+        start = cyclic.index(given)
+        if wanted != cyclic[start + 1 : start + T + 1]:
+            raise Misconception("targets-not-shifted", "make_dataset's targets are not the next letters")
+    assert len({s for s in ref.decode(alphabet, x)}) > 1, "make_dataset returned the same window every time"

@@ -1,0 +1,64 @@
+"""Public checks for next_letter.py: the model's architecture and interface, no reference answers."""
+
+import numpy as np
+import pytest
+
+from grader.checks import as_array, expect_shape, one_hot_rows
+from grader.feedback import Misconception
+from grader.model_check import check_architecture
+
+ALPHABET = sorted(set("goodbye!"))
+V = len(ALPHABET)
+
+
+@pytest.fixture(scope="module")
+def model(learner):
+    return learner.next_letter.invoke("build_model", (V,), keep=True, seed=0)
+
+
+@pytest.mark.points(2)
+def test_architecture(learner, model):
+    """build_model gives Input((None, V)) -> SimpleRNN(return_sequences=True) -> Dense(V, softmax)."""
+    check_architecture(learner.next_letter.export_model(model).config, V)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("length", [1, 3, 7])
+def test_output_shape(learner, model, length):
+    """The model maps a prefix of any length L to probabilities of shape (1, L, V)."""
+    x = one_hot_rows(ALPHABET, ("goodbye!" * 2)[:length])[None]
+    p = expect_shape(learner.next_letter.run_model(model, x), (1, length, V), "the model",
+                     "return-sequences-false")
+    if not np.allclose(p.sum(-1), 1, atol=1e-4):
+        raise Misconception("wrong-output-activation", "the model's outputs do not sum to 1: use softmax")
+
+
+@pytest.mark.points(1)
+def test_predict_next_is_last_step_argmax(learner, model):
+    """predict_next returns the most likely letter at the last step of the prefix."""
+    for prefix in ("g", "goo", "goodby"):
+        p = as_array(learner.next_letter.run_model(model, one_hot_rows(ALPHABET, prefix)[None]), "the model")
+        letter = learner.next_letter.predict_next(model, ALPHABET, prefix)
+        wanted = ALPHABET[int(p[0, -1].argmax())]
+        if letter != wanted:
+            raise Misconception("wrong-prediction", f"predict_next(model, alphabet, {prefix!r}) returned "
+                                f"{letter!r}; the model's most likely letter is {wanted!r}")
+
+
+@pytest.mark.points(1)
+def test_train_is_reproducible(learner, rng):
+    """train returns {'loss': [...]} with one value per epoch, and the same seed gives the same weights."""
+    x = np.eye(V, dtype=np.float32)[rng.integers(0, V, size=(16, 3))]
+    y = np.eye(V, dtype=np.float32)[rng.integers(0, V, size=(16, 3))]
+    trained = []
+    for _ in range(2):
+        model = learner.next_letter.invoke("build_model", (V,), keep=True, seed=1)
+        history = learner.next_letter.invoke("train", (model, x, y), {"epochs": 2, "seed": 3},
+                                             timeout=learner.settings.limits.train_s)
+        losses = history.get("loss") if isinstance(history, dict) else None
+        assert isinstance(losses, list) and len(losses) == 2, (
+            f"train(..., epochs=2) returned {str(history)[:200]}; expected a dict with 'loss': 2 numbers"
+        )
+        trained.append(learner.next_letter.export_model(model).weights)
+    if not all(np.array_equal(a, b) for a, b in zip(*trained, strict=True)):
+        raise Misconception("not-reproducible", "two train(..., seed=3) runs from the same start differ")

@@ -1,0 +1,168 @@
+"""The learner-side worker: imports one learner module and runs calls on it, returning data only.
+
+This file runs in the *untrusted* process, as a script (`python -s -P -B worker.py ...`), and must not
+import the `grader` package: nothing of the grader (suites, reference solutions, expected values)
+is ever loaded here. It speaks one JSON object per line over two inherited pipes:
+
+    request  {"id", "op": "import" | "call" | "run_model" | "export_model", "func", "args", "kwargs", "keep", "seed"}
+    response {"id", "ok": true, "value": V} or {"id", "ok": false, "error": {"type", "message", "where"}}
+
+Arrays travel as `.npy` files: the grader writes arguments into IN_DIR, the worker writes results into
+OUT_DIR under names the grader chose (`<id>-<k>.npy`), and values refer to them as {"__npy__": name}.
+Objects that must stay here (a Keras model) are kept in a table and referred to as {"__ref__": key}.
+The grader trusts none of this: it re-validates every value and file it reads back.
+"""
+
+import importlib.util
+import json
+import os
+import random
+import sys
+import traceback
+
+import numpy as np
+
+MESSAGE_LIMIT = 2000
+
+
+class NotData(TypeError):
+    """A learner function returned something that is not plain data."""
+
+
+def load_module(src_dir, name):
+    """Import `src_dir/name.py` as module `name`, with src_dir importable for the learner's own imports."""
+    if src_dir not in sys.path:
+        # Appended, not prepended: a learner's numpy.py must not shadow the real numpy.
+        sys.path.append(src_dir)
+    spec = importlib.util.spec_from_file_location(name, os.path.join(src_dir, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Worker:
+    def __init__(self, src_dir, in_dir, out_dir, module_name):
+        self.src_dir, self.in_dir, self.out_dir = src_dir, in_dir, out_dir
+        self.module_name = module_name
+        self.module = None
+        self.objects = {}
+        self.outputs = 0
+
+    # -- values in and out -------------------------------------------------------------------
+    def decode(self, value):
+        if isinstance(value, list):
+            return [self.decode(v) for v in value]
+        if isinstance(value, dict):
+            if "__npy__" in value:
+                return np.load(os.path.join(self.in_dir, value["__npy__"]), allow_pickle=False)
+            if "__ref__" in value:
+                return self.objects[value["__ref__"]]
+            return {k: self.decode(v) for k, v in value.items()}
+        return value
+
+    def encode(self, value, request_id):
+        if value is None or isinstance(value, bool | int | float | str):
+            return value if type(value) in (bool, int, float, str, type(None)) else _plain(value)
+        if isinstance(value, np.ndarray | np.generic):
+            return {"__npy__": self.save_array(np.asarray(value), request_id)}
+        if isinstance(value, list | tuple):
+            return [self.encode(v, request_id) for v in value]
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {k: self.encode(v, request_id) for k, v in value.items()}
+        raise NotData(
+            f"returned a {type(value).__module__}.{type(value).__qualname__} object; return plain data "
+            "(numbers, strings, lists, dicts or numpy arrays)"
+        )
+
+    def save_array(self, array, request_id):
+        array = np.array(array, copy=True, subok=False)
+        if array.dtype.kind not in "biuf":
+            raise NotData(f"returned an array of dtype {array.dtype}; return a numeric numpy array")
+        name = f"{request_id}-{self.outputs}.npy"
+        self.outputs += 1
+        np.save(os.path.join(self.out_dir, name), array, allow_pickle=False)
+        return name
+
+    # -- operations ------------------------------------------------------------------------
+    def op_import(self, request):
+        self.module = self.module or load_module(self.src_dir, self.module_name)
+        return None
+
+    def op_call(self, request):
+        self.op_import(request)
+        func = getattr(self.module, request["func"], None)
+        if not callable(func):
+            raise AttributeError(
+                f"{self.module_name}.py has no function {request['func']}(); define it with that exact name"
+            )
+        if request.get("seed") is not None:
+            seed_everything(request["seed"])
+        result = func(*self.decode(request.get("args", [])), **self.decode(request.get("kwargs", {})))
+        if request.get("keep"):
+            key = f"obj-{len(self.objects)}"
+            self.objects[key] = result
+            return {"__ref__": key}
+        return self.encode(result, request["id"])
+
+    def op_run_model(self, request):
+        """Run a kept Keras model on one input array: the learner's model, in the learner's process."""
+        model = self.objects[request["ref"]]
+        (x,) = self.decode(request["args"])
+        return self.encode(np.asarray(model(x, training=False)), request["id"])
+
+    def op_export_model(self, request):
+        """Save a kept Keras model: its config JSON, its weights as arrays, and a `.keras` archive."""
+        model = self.objects[request["ref"]]
+        model.save(os.path.join(self.out_dir, request["keras_name"]))
+        weights = [self.save_array(w, request["id"]) for w in model.get_weights()]
+        return {"config": model.to_json(), "weights": [{"__npy__": w} for w in weights]}
+
+
+def _plain(value):
+    """Turn a subclass of a builtin scalar (a str with a rigged __eq__) into the plain builtin."""
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    raise NotData(f"returned an unsupported {type(value).__qualname__}")
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(seed)
+
+
+def describe_error(exc, src_dir):
+    """Exception type, message and the innermost line of learner code where it happened."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.startswith(src_dir):
+            where = f"{os.path.basename(frame.filename)} line {frame.lineno}, in {frame.name}"
+            break
+    message = str(exc)[:MESSAGE_LIMIT]
+    return {"type": type(exc).__name__, "message": message, "where": where}
+
+
+def serve(worker, requests, responses):
+    for line in requests:
+        request = json.loads(line)
+        try:
+            value = getattr(worker, "op_" + request["op"])(request)
+            reply = {"id": request["id"], "ok": True, "value": value}
+        except BaseException as exc:  # noqa: B036 - learner code may raise anything, SystemExit included
+            reply = {"id": request["id"], "ok": False, "error": describe_error(exc, worker.src_dir)}
+        responses.write(json.dumps(reply) + "\n")
+        responses.flush()
+
+
+def main(argv):
+    src_dir, in_dir, out_dir, module_name, request_fd, response_fd = argv[1:7]
+    requests = os.fdopen(int(request_fd), "r")
+    responses = os.fdopen(int(response_fd), "w")
+    serve(Worker(src_dir, in_dir, out_dir, module_name), requests, responses)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
