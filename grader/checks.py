@@ -40,14 +40,15 @@ def same_mistake(actual, wrong, atol):
 def expect_close(actual, expected, what, atol=1e-5, diagnose=None):
     """Fail unless `actual` equals `expected` within `atol`.
 
-    diagnose: optional {misconception id: what that mistake would have returned}; the first match
-    names the mistake in the failure.
+    diagnose: optional {misconception id: what that mistake would have returned, or a list of the
+    forms it can take}; the first match names the mistake in the failure.
     """
     array = as_array(actual, what)
     if close(array, expected, atol):
         return
     for misconception, wrong in (diagnose or {}).items():
-        if wrong is not None and same_mistake(array, wrong, atol):
+        candidates = wrong if isinstance(wrong, list) else [wrong]
+        if any(w is not None and same_mistake(array, w, atol) for w in candidates):
             raise Misconception(misconception, f"{what} returned what {misconception} would give")
     if array.shape != np.shape(expected):
         raise Misconception("wrong-shape", f"{what} returned shape {array.shape}, expected {np.shape(expected)}")
@@ -58,3 +59,35 @@ def expect_close(actual, expected, what, atol=1e-5, diagnose=None):
 def one_hot_rows(alphabet, text):
     """One-hot encoding of `text` as (len(text), len(alphabet)) float32: the checks' own inputs."""
     return np.eye(len(alphabet), dtype=np.float32)[[alphabet.index(c) for c in text]]
+
+
+def expect_probabilities(actual, expected, what, atol=1e-5):
+    """Fail unless `actual` equals softmax `expected`; diagnose overflow and the wrong axis by behaviour."""
+    array = as_array(actual, what)
+    if close(array, expected, atol):
+        return
+    if array.shape == np.shape(expected) and not np.all(np.isfinite(array)):
+        raise Misconception("softmax-unstable", f"{what} returned inf or nan for large logits")
+    if array.shape == np.shape(expected) and array.ndim > 1:
+        sums = [np.allclose(array.sum(axis=a), 1, atol=1e-4) for a in range(array.ndim - 1)]
+        if any(sums) and not np.allclose(array.sum(axis=-1), 1, atol=1e-4):
+            raise Misconception("softmax-wrong-axis", f"{what} normalises over axis {sums.index(True)}, not the last")
+    expect_close(array, expected, what, atol)
+
+
+def expect_value_error(call, what):
+    """Run `call()` (a call into learner code) and fail unless it raises ValueError.
+
+    A stub's NotImplementedError is passed on as it is: the function is missing, not wrong.
+    """
+    from grader.worker_client import LearnerError
+
+    try:
+        call()
+    except LearnerError as error:
+        if error.type_name == "NotImplementedError":
+            raise
+        if error.type_name != "ValueError":
+            raise Misconception("encode-no-error", f"{what} raised {error.type_name}, expected ValueError") from None
+        return
+    raise Misconception("encode-no-error", f"{what} returned instead of raising ValueError")

@@ -37,6 +37,8 @@ def grade_parser():
     parser.add_argument("--seed", type=int, default=0, help="seed for the checks' random inputs (default 0)")
     parser.add_argument("--call-timeout", type=float, default=Limits.call_s, metavar="S",
                         help=f"time limit for one call into your code (default {Limits.call_s:g} s)")
+    parser.add_argument("--import-timeout", type=float, default=Limits.import_s, metavar="S",
+                        help=f"time limit for importing one of your modules (default {Limits.import_s:g} s)")
     parser.add_argument("--train-timeout", type=float, default=Limits.train_s, metavar="S",
                         help=f"time limit for one training call (default {Limits.train_s:g} s)")
     parser.add_argument("--quiet", action="store_true", help="print only the total")
@@ -45,7 +47,7 @@ def grade_parser():
 
 def run_grade(argv, console):
     args = grade_parser().parse_args(argv)
-    limits = Limits(call_s=args.call_timeout, train_s=args.train_timeout)
+    limits = Limits(call_s=args.call_timeout, import_s=args.import_timeout, train_s=args.train_timeout)
     job = Job(Path(args.path), only=args.only, seed=args.seed, limits=limits)
     report = grade(job)
     report_mod.validate(report)

@@ -7,6 +7,7 @@ Only `run_suites` reaches learner code, and only through worker processes (see `
 
 import os
 import platform
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from grader.plugin import GradingPlugin, Settings
 from grader.worker_client import Limits
 
 SUITES = Path(__file__).with_name("suites")
+# The reference solutions sit beside the grader package in the instructor's repository. They are
+# not installed as a package, so a learner's worker cannot import them.
+REFERENCE_ROOT = Path(__file__).resolve().parents[1]
 VISIBILITIES = ("public", "hidden")
 
 
@@ -61,6 +65,8 @@ def run_suites(job):
     files = suite_files(job.suites, job.selected)
     if not files:
         raise GraderError(f"no test suites for {', '.join(job.selected)} under {job.suites}")
+    if any("hidden" in f.parts for f in files):
+        make_reference_importable()
     problems = {s.exercise: s.problem for s in job.sources if s.problem}
     settings = Settings(job.workspace / "src", job.workspace / "work", job.seed, job.hash_seed, job.limits,
                         problems)
@@ -73,6 +79,14 @@ def run_suites(job):
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderError(f"pytest could not run the suites in {job.suites} (exit status {int(code)})")
     job.results, job.facts = plugin.results, plugin.environment_facts
+
+
+def make_reference_importable():
+    """Put `solutions/` on this trusted process's path: the hidden suites compare against it."""
+    if not (REFERENCE_ROOT / "solutions").is_dir():
+        raise GraderError(f"the hidden suites need the reference solutions in {REFERENCE_ROOT / 'solutions'}")
+    if str(REFERENCE_ROOT) not in sys.path:
+        sys.path.insert(0, str(REFERENCE_ROOT))
 
 
 def score(job):

@@ -212,9 +212,10 @@ def classify(excinfo, report, visibility):
         return "failed", shown, exc.id, False
     if isinstance(exc, SubmissionProblem):
         return exc.status, exc.public_message if hidden else exc.message, None, False
-    if isinstance(exc, AssertionError):
+    if isinstance(exc, AssertionError | pytest.fail.Exception):
         return "failed", HIDDEN_MESSAGE if hidden else first_line(exc), None, False
-    return "error", f"internal grader error ({type(exc).__name__}); please report it", None, True
+    detail = "" if hidden else f": {first_line(exc)}"
+    return "error", f"internal grader error ({type(exc).__name__}{detail}); please report it", None, True
 
 
 def first_line(exc):

@@ -13,6 +13,7 @@ Objects that must stay here (a Keras model) are kept in a table and referred to 
 The grader trusts none of this: it re-validates every value and file it reads back.
 """
 
+import importlib.abc
 import importlib.util
 import json
 import os
@@ -23,6 +24,26 @@ import traceback
 import numpy as np
 
 MESSAGE_LIMIT = 2000
+# The grader's own packages: never importable from learner code, also not through an editable install.
+BLOCKED_PACKAGES = ("grader", "solutions", "tests")
+
+
+class BlockGraderPackages(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED_PACKAGES:
+            raise ImportError(f"{name} is not available to learner code")
+        return None
+
+
+def hide_grader_packages():
+    """Drop editable-install finders (they map `grader` to the repository) and refuse its packages.
+
+    A speed bump, not a wall: the sandbox hides the files themselves.
+    """
+    sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("__editable__")]
+    sys.meta_path.insert(0, BlockGraderPackages())
+    for name in [m for m in sys.modules if m.split(".")[0] in BLOCKED_PACKAGES]:
+        del sys.modules[name]
 
 
 class NotData(TypeError):
@@ -159,6 +180,7 @@ def serve(worker, requests, responses):
 
 def main(argv):
     src_dir, in_dir, out_dir, module_name, request_fd, response_fd = argv[1:7]
+    hide_grader_packages()
     requests = os.fdopen(int(request_fd), "r")
     responses = os.fdopen(int(response_fd), "w")
     serve(Worker(src_dir, in_dir, out_dir, module_name), requests, responses)

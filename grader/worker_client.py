@@ -54,12 +54,12 @@ class SubmissionProblem(Exception):
 class LearnerError(SubmissionProblem):
     """The learner's function raised an exception."""
 
-    def __init__(self, module, func, error):
-        self.type_name = error.get("type", "Exception")
+    def __init__(self, what, error):
+        self.type_name = str(error.get("type", "Exception"))
         where = f" at {error['where']}" if error.get("where") else ""
         super().__init__(
-            f"{module}.{func}() raised {self.type_name}{where}: {error.get('message', '')}",
-            f"{module}.{func}() raised {self.type_name}{where}",
+            f"{what} raised {self.type_name}{where}: {error.get('message', '')}",
+            f"{what} raised {self.type_name}{where}",
         )
 
 
@@ -176,14 +176,14 @@ class LearnerModule:
         self.ensure_imported()
         request = {"op": "call", "func": func, "keep": keep, "seed": seed}
         request_id = self.send(request, args=args, kwargs=kwargs)
-        return self.receive(request_id, f"{func}()", timeout or self.limits.call_s)
+        return self.receive(request_id, f"{self.name}.{func}()", timeout or self.limits.call_s)
 
     def run_model(self, ref, x, timeout=None):
         """Run a kept Keras model on `x` of shape (N, T, V) in the worker; returns (N, T, V) outputs."""
         self.ensure_imported()
         self.check_ref(ref)
         request_id = self.send({"op": "run_model", "ref": ref.key}, args=(x,))
-        return self.receive(request_id, "running the model", timeout or self.limits.call_s)
+        return self.receive(request_id, f"running the model ({self.name}.py)", timeout or self.limits.call_s)
 
     def export_model(self, ref, timeout=None):
         """Fetch a kept Keras model as an `ExportedModel` (config, weights, `.keras` archive)."""
@@ -191,7 +191,7 @@ class LearnerModule:
         self.check_ref(ref)
         keras_name = f"model-{secrets.token_hex(4)}.keras"
         request_id = self.send({"op": "export_model", "ref": ref.key, "keras_name": keras_name})
-        value = self.receive(request_id, "saving the model", timeout or self.limits.call_s)
+        value = self.receive(request_id, f"saving the model ({self.name}.py)", timeout or self.limits.call_s)
         if not isinstance(value, dict) or not isinstance(value.get("config"), str):
             raise BadOutput("the worker did not return a model config")
         config = safe_io.parse_json_line(value["config"], self.limits.reply_bytes)
@@ -199,13 +199,13 @@ class LearnerModule:
 
     def ensure_imported(self):
         if self.import_problem is not None:
-            raise type(self.import_problem)(self.import_problem.message, self.import_problem.public_message)
+            raise self.import_problem.with_traceback(None)
         self.start()
         if self.pending_import is None:
             return
         remaining = self.limits.import_s - (time.monotonic() - self.started_at)
         try:
-            self.receive(self.pending_import, "importing the module", max(remaining, 0.1))
+            self.receive(self.pending_import, f"importing {self.name}.py", max(remaining, 0.1))
         except SubmissionProblem as problem:
             # Importing is deterministic: remember the failure rather than waiting for it again.
             self.import_problem = problem
@@ -256,24 +256,24 @@ class LearnerModule:
         reply = self.parse(line, what)
         if reply.get("id") != request_id:
             self.stop()
-            raise BadOutput(f"the worker answered a different request than {self.name}.{what}")
+            raise BadOutput(f"the worker answered a different request than {what}")
         if not reply.get("ok"):
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-            raise LearnerError(self.name, what.removesuffix("()"), error)
+            raise LearnerError(what, error)
         try:
             return self.decode(reply.get("value"), request_id)
         except safe_io.UnsafeOutput as exc:
-            raise BadOutput(f"{self.name}.{what} returned unusable data: {exc}") from None
+            raise BadOutput(f"{what} returned unusable data: {exc}") from None
 
     def parse(self, line, what):
         try:
             reply = safe_io.parse_json_line(line, self.limits.reply_bytes)
         except safe_io.UnsafeOutput as exc:
             self.stop()
-            raise BadOutput(f"{self.name}.{what}: {exc}") from None
+            raise BadOutput(f"{what}: {exc}") from None
         if not isinstance(reply, dict):
             self.stop()
-            raise BadOutput(f"{self.name}.{what}: the worker's reply is not a JSON object")
+            raise BadOutput(f"{what}: the worker's reply is not a JSON object")
         return reply
 
     def read_line(self, what, timeout):
@@ -282,21 +282,21 @@ class LearnerModule:
         except TimeoutError:
             self.stop()
             raise TimeLimit(
-                f"time limit: {self.name}.{what} did not finish within {timeout:.0f} s (an endless "
+                f"time limit: {what} did not finish within {timeout:.0f} s (an endless "
                 "loop, input(), or a breakpoint left in the code?)"
             ) from None
         except EOFError:
             raise self.exited(what) from None
         except safe_io.UnsafeOutput as exc:
             self.stop()
-            raise BadOutput(f"{self.name}.{what}: {exc}") from None
+            raise BadOutput(f"{what}: {exc}") from None
 
     def exited(self, what):
         code = self.process.wait()
         self.stop()
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
         return WorkerExited(
-            f"the worker process ended ({how}) during {self.name}.{what}: does your code call "
+            f"the worker process ended ({how}) during {what}: does your code call "
             "os._exit(), sys.exit() at import, or crash the interpreter?"
         )
 

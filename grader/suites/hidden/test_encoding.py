@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from grader.checks import expect_close, expect_shape
+from grader.checks import expect_close, expect_shape, expect_value_error
 from grader.feedback import Misconception
-from grader.worker_client import LearnerError
 from solutions import encoding as ref
 
 TEXT = "the unrolled state — ünïcode too — carries every letter forward!"
@@ -47,10 +46,7 @@ def test_encode_matches_reference(learner, rng):
 @pytest.mark.parametrize("samples", [["abz"], ["abcd"], ["ab", "abc"]], ids=["unknown", "too-long", "mixed"])
 def test_encode_rejects_bad_samples(learner, samples):
     """encode raises ValueError for bad samples."""
-    with pytest.raises(LearnerError) as raised:
-        learner.encoding.encode(["a", "b", "c"], samples, 3)
-    if raised.value.type_name != "ValueError":
-        raise Misconception("encode-no-error", "encode raised the wrong exception type")
+    expect_value_error(lambda: learner.encoding.encode(["a", "b", "c"], samples, 3), "encode")
 
 
 @pytest.mark.points(1)

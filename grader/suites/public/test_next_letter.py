@@ -48,12 +48,14 @@ def test_predict_next_is_last_step_argmax(learner, model):
 @pytest.mark.points(1)
 def test_train_is_reproducible(learner, rng):
     """train returns {'loss': [...]} with one value per epoch, and the same seed gives the same weights."""
-    x = np.eye(V, dtype=np.float32)[rng.integers(0, V, size=(16, 3))]
-    y = np.eye(V, dtype=np.float32)[rng.integers(0, V, size=(16, 3))]
+    x = np.eye(V, dtype=np.float32)[rng.integers(0, V, size=(64, 3))]
+    y = np.eye(V, dtype=np.float32)[rng.integers(0, V, size=(64, 3))]
+    # Two identical models, each trained after the grader scrambles the global random state
+    # differently: only train's own seeding (with its seed argument) makes them agree.
+    models = [learner.next_letter.invoke("build_model", (V,), keep=True, seed=1) for _ in range(2)]
     trained = []
-    for _ in range(2):
-        model = learner.next_letter.invoke("build_model", (V,), keep=True, seed=1)
-        history = learner.next_letter.invoke("train", (model, x, y), {"epochs": 2, "seed": 3},
+    for model, scramble in zip(models, (101, 202), strict=True):
+        history = learner.next_letter.invoke("train", (model, x, y), {"epochs": 2, "seed": 3}, seed=scramble,
                                              timeout=learner.settings.limits.train_s)
         losses = history.get("loss") if isinstance(history, dict) else None
         assert isinstance(losses, list) and len(losses) == 2, (
