@@ -65,8 +65,8 @@ def train(model, x, y, epochs=EPOCHS, seed=0):
     Returns:
     - history: dict with key "loss", a list of one float per epoch.
 
-    Hint: call keras.utils.set_random_seed(seed) first, then model.fit(x, y, epochs=epochs,
-    batch_size=BATCH_SIZE, verbose=0) and return its .history.
+    Hint: first seed Keras with keras.utils.set_random_seed and the `seed` argument, then call
+    model.fit(x, y, epochs=epochs, batch_size=BATCH_SIZE, verbose=0) and return its .history.
     """
     raise NotImplementedError("train() in next_letter.py is not written yet: replace this line with your code (the docstring above says what it takes and returns).")
 

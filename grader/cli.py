@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from grader import report as report_mod
 from grader.exercise_builder import EXERCISES
@@ -97,21 +98,23 @@ def run_selfcheck(argv, console):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     console = Console()
+    errors = Console(stderr=True, soft_wrap=True)
     command = argv[0] if argv and argv[0] in COMMANDS else None
     runner = {"build": run_build, "release": run_release, "selfcheck": run_selfcheck}.get(command, run_grade)
     try:
         return runner(argv[1:] if command else argv, console)
     except UsageError as exc:
-        console.print(f"[red]grade: {exc}[/red]")
+        errors.print(f"[red]grade: {escape(str(exc))}[/red]", highlight=False)
         return EXIT_USAGE
     except GraderError as exc:
-        console.print(f"[red]grade: grader error: {exc}[/red]")
+        errors.print(f"[red]grade: grader error: {escape(str(exc))}[/red]", highlight=False)
         return EXIT_GRADER
     except KeyboardInterrupt:
-        console.print("[red]grade: interrupted[/red]")
+        errors.print("[red]grade: interrupted[/red]")
         return EXIT_GRADER
     except Exception as exc:  # the grader never shows a traceback to a learner
-        console.print(f"[red]grade: grader error ({type(exc).__name__}: {exc}). Please report it.[/red]")
+        errors.print(f"[red]grade: grader error ({type(exc).__name__}: {escape(str(exc))}). Please report it.[/red]",
+                     highlight=False)
         return EXIT_GRADER
 
 

@@ -27,7 +27,7 @@ HINTS = {
     "wrong-architecture": "Build Input((None, n_chars)) -> SimpleRNN(units, return_sequences=True) -> Dense.",
     "model-not-learning": "Check the learning rate and epochs: the model must learn every predictable letter.",
     "device-dependent": "The model's output must not depend on the device it runs on.",
-    "not-reproducible": "Seed with keras.utils.set_random_seed(seed) so the same seed gives the same result.",
+    "not-reproducible": "Seed Keras in train from its seed argument (keras.utils.set_random_seed).",
     "wrong-prediction": "predict_next returns the argmax letter at the LAST step of the prefix.",
 }
 

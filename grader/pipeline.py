@@ -24,7 +24,6 @@ SUITES = Path(__file__).with_name("suites")
 # The reference solutions sit beside the grader package in the instructor's repository. They are
 # not installed as a package, so a learner's worker cannot import them.
 REFERENCE_ROOT = Path(__file__).resolve().parents[1]
-VISIBILITIES = ("public", "hidden")
 
 
 class GraderError(Exception):
@@ -56,8 +55,10 @@ def prepare_sources(job):
 
 
 def suite_files(suites, exercises):
-    return [suites / vis / f"test_{ex}.py" for ex in exercises for vis in VISIBILITIES
-            if (suites / vis / f"test_{ex}.py").is_file()]
+    """The suite files for `exercises`: public/test_NAME.py and hidden/test_hidden_NAME.py."""
+    candidates = [suites / "public" / f"test_{ex}.py" for ex in exercises]
+    candidates += [suites / "hidden" / f"test_hidden_{ex}.py" for ex in exercises]
+    return [path for path in candidates if path.is_file()]
 
 
 def run_suites(job):

@@ -96,7 +96,8 @@ class Learner:
 
 
 def exercise_of(item):
-    return Path(item.fspath).stem.removeprefix("test_")
+    """public/test_NAME.py and hidden/test_hidden_NAME.py both grade exercise NAME."""
+    return Path(item.fspath).stem.removeprefix("test_").removeprefix("hidden_")
 
 
 def visibility_of(item):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import jsonschema
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 SCHEMA = json.loads(Path(__file__).with_name("report.schema.json").read_text())
@@ -31,8 +32,8 @@ def render(report, console=None):
     for column in ("exercise", "points", "file graded", "why"):
         exercises.add_column(column)
     for ex in report["exercises"]:
-        exercises.add_row(ex["name"], f"{ex['score']:g} / {ex['max_score']:g}", ex["file"] or "-",
-                          ex["why_this_file"])
+        exercises.add_row(ex["name"], f"{ex['score']:g} / {ex['max_score']:g}", escape(ex["file"] or "-"),
+                          escape(ex["why_this_file"]))
     console.print(exercises)
 
     tests = Table(title="Checks", title_justify="left", show_lines=False)
@@ -45,8 +46,9 @@ def render(report, console=None):
             advice = f"[{test['misconception']}] {advice}"
             if test["hint"] and test["hint"] not in advice:
                 advice += f"\nHint: {test['hint']}"
-        tests.add_row(f"{test['exercise']}: {test['description']}" + (" (hidden)" if test["visibility"] ==
-                      "hidden" else ""), f"{test['score']:g} / {test['max_score']:g}",
+        advice = escape(advice)
+        check = f"{test['exercise']}: {test['description']}" + (" (hidden)" if test["visibility"] == "hidden" else "")
+        tests.add_row(escape(check), f"{test['score']:g} / {test['max_score']:g}",
                       f"[{style}]{test['status']}[/{style}]", advice)
     console.print(tests)
     scope = "" if report["hidden_suites"] else " (public checks only)"

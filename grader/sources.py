@@ -8,6 +8,7 @@ wrote is executed here.
 """
 
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +98,10 @@ def notebook_to_python(path):
                          f"re-save it from Jupyter or submit {path.stem}.py instead") from None
     exporter = PythonExporter()
     exporter.register_preprocessor(StripShellAndMagics(), enabled=True)
-    source, _ = exporter.from_notebook_node(notebook)
+    with warnings.catch_warnings():
+        # nbconvert wants IPython to translate magics; StripShellAndMagics has already removed them.
+        warnings.filterwarnings("ignore", message="IPython is needed")
+        source, _ = exporter.from_notebook_node(notebook)
     return "\n".join(strip_line(line) for line in source.splitlines()) + "\n"
 
 

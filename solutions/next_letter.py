@@ -79,8 +79,8 @@ def train(model, x, y, epochs=EPOCHS, seed=0):
     Returns:
     - history: dict with key "loss", a list of one float per epoch.
 
-    Hint: call keras.utils.set_random_seed(seed) first, then model.fit(x, y, epochs=epochs,
-    batch_size=BATCH_SIZE, verbose=0) and return its .history.
+    Hint: first seed Keras with keras.utils.set_random_seed and the `seed` argument, then call
+    model.fit(x, y, epochs=epochs, batch_size=BATCH_SIZE, verbose=0) and return its .history.
     """
     # BEGIN SOLUTION
     keras.utils.set_random_seed(seed)

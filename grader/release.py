@@ -1,0 +1,120 @@
+"""`grade release OUTDIR`: build what learners receive, with nothing secret in it.
+
+The release holds the generated stubs and notebooks, the grader package with the public suites only,
+`pyproject.toml` (so `pip install .` gives the `grade` command) and a README for learners. Before
+writing, it checks that the reference gets full marks and the stubs zero; after writing, it scans
+every file for each line of each solution body and each hidden-suite file name.
+"""
+
+import argparse
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from grader.exercise_builder import EXERCISES, build_all, solution_regions
+from grader.pipeline import Job, grade
+from grader.sources import UsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+LEARNER_README = """# RNN exercises
+
+Install once (Python 3.11+):
+
+    python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/grade
+
+Open `exercises/encoding.ipynb`, `exercises/forward.ipynb` and `exercises/next_letter.ipynb` (or the
+`.py` files beside them), replace each `raise NotImplementedError(...)` with your code, and run
+`grade` (all exercises), `grade exercises/forward.py` (one) or `grade --only forward`.
+These are the public checks; your instructor grades with more.
+"""
+
+
+class LeakFound(Exception):
+    """A solution line or a hidden-suite name was found in the release."""
+
+
+def release_parser():
+    parser = argparse.ArgumentParser(prog="grade release", description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", help="where to write the release (must be empty or new)")
+    parser.add_argument("--force", action="store_true", help="write into a non-empty directory")
+    parser.add_argument("--no-validate", action="store_true",
+                        help="skip grading the reference (full marks) and the stubs (zero) first")
+    return parser
+
+
+def validate(console):
+    """Grade the reference and freshly built stubs with every suite; raise unless full marks and zero."""
+    reference = grade(Job(ROOT / "solutions"))
+    with tempfile.TemporaryDirectory(prefix="stubs-") as tmp:
+        build_all(ROOT / "solutions", Path(tmp))
+        stubs = grade(Job(Path(tmp)))
+    console.print(f"reference: {reference['score']:g} / {reference['max_score']:g}; "
+                  f"stubs: {stubs['score']:g} / {stubs['max_score']:g}")
+    if reference["score"] != reference["max_score"] or stubs["score"] != 0:
+        raise UsageError("refusing to release: the reference must get full marks and the stubs zero")
+
+
+def write_release(out):
+    """Copy what learners receive into `out`; return the list of files written."""
+    build_all(ROOT / "solutions", out / "exercises")
+    shutil.copytree(ROOT / "grader", out / "grader",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "hidden", "selfcheck.py"))
+    shutil.copyfile(ROOT / "pyproject.toml", out / "pyproject.toml")
+    (out / "README.md").write_text(LEARNER_README)
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def secrets_to_scan(root=ROOT):
+    """Every non-trivial line of every solution body; every hidden-suite file and test name."""
+    lines = set()
+    for module in EXERCISES:
+        source = (root / "solutions" / f"{module}.py").read_text()
+        body = source.splitlines()
+        for first, last, _ in solution_regions(source):
+            lines |= {line.strip() for line in body[first + 1 : last] if len(line.strip()) > 12}
+    hidden = [p for p in (root / "grader" / "suites" / "hidden").iterdir() if p.name != "__init__.py"]
+    names = {p.name for p in hidden if p.suffix in (".py", ".npz")}
+    names |= {p.stem for p in hidden if p.suffix == ".py"}
+    for path in hidden:
+        if path.suffix == ".py":
+            names |= set(re.findall(r"^def (test_\w+)", path.read_text(), flags=re.MULTILINE))
+    return lines, names
+
+
+def scan(files, root=ROOT):
+    """Raise LeakFound if any released file holds a solution line or names a hidden-suite file."""
+    lines, names = secrets_to_scan(root)
+    for path in files:
+        if path.name in names:
+            raise LeakFound(f"{path} is a hidden-suite file")
+        text = path.read_text(errors="replace")
+        for secret in lines | names:
+            if secret in text:
+                raise LeakFound(f"{path} contains {secret!r}")
+
+
+def run_release(args, console=None):
+    console = console or Console()
+    out = Path(args.outdir)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise UsageError(f"{out} is not empty: choose an empty directory or pass --force")
+    if not (ROOT / "solutions").is_dir():
+        raise UsageError("grade release runs in the instructor's repository (solutions/ not found)")
+    if not args.no_validate:
+        validate(console)
+    if out.exists() and args.force:
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = write_release(out)
+    try:
+        scan(files)
+    except LeakFound as leak:
+        shutil.rmtree(out)
+        raise UsageError(f"release removed, it would leak: {leak}") from None
+    for path in files:
+        console.print(f"wrote {path}")
+    console.print(f"release: {len(files)} files in {out}, no solution line or hidden test among them")
+    return 0

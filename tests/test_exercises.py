@@ -1,0 +1,79 @@
+"""exercises/ is generated from solutions/ and stays in step; the stubs teach and raise."""
+
+import inspect
+
+import nbformat
+import numpy as np
+import pytest
+from conftest import load_module
+
+from grader.exercise_builder import EXERCISES, build_all, solution_regions, split_cells, stub_source
+
+FUNCTIONS = {
+    "encoding": ["build_alphabet", "encode", "decode", "make_dataset"],
+    "forward": ["rnn_step", "rnn_forward", "softmax", "output_layer"],
+    "next_letter": ["build_model", "train", "predict_next"],
+}
+ARGUMENTS = {
+    "build_alphabet": ("ab",), "encode": (["a"], ["a"], 1), "decode": (["a"], np.ones((1, 1, 1))),
+    "make_dataset": ("ab", 1, 1, 0), "rnn_step": (None,) * 5, "rnn_forward": (None,) * 4,
+    "softmax": (None,), "output_layer": (None,) * 3, "build_model": (3,), "train": (None,) * 3,
+    "predict_next": (None, ["a"], "a"),
+}
+
+
+def test_exercises_match_what_the_builder_writes(root, tmp_path):
+    """Nobody edits exercises/ by hand: regenerating gives the committed bytes (run `grade build`)."""
+    written = build_all(root / "solutions", tmp_path)
+    assert sorted(p.name for p in written) == sorted(p.name for p in (root / "exercises").iterdir())
+    for path in written:
+        assert path.read_bytes() == (root / "exercises" / path.name).read_bytes(), (
+            f"exercises/{path.name} differs from what `grade build` generates"
+        )
+
+
+@pytest.mark.parametrize("module", EXERCISES)
+def test_every_stub_raises_not_implemented(root, module):
+    stub = load_module(root / "exercises" / f"{module}.py", f"stub_{module}")
+    for name in FUNCTIONS[module]:
+        with pytest.raises(NotImplementedError, match=f"{name}\\(\\) in {module}.py"):
+            getattr(stub, name)(*ARGUMENTS[name])
+
+
+@pytest.mark.parametrize("module", EXERCISES)
+def test_stub_docstrings_give_shapes_and_a_hint(root, module):
+    stub = load_module(root / "exercises" / f"{module}.py", f"stub_doc_{module}")
+    for name in FUNCTIONS[module]:
+        doc = inspect.getdoc(getattr(stub, name))
+        assert "Hint:" in doc and ("shape" in doc or "string" in doc), f"{module}.{name} needs shapes and a hint"
+
+
+@pytest.mark.parametrize("module", EXERCISES)
+def test_notebook_has_narrative_stubs_and_grade_cell(root, module):
+    notebook = nbformat.read(root / "exercises" / f"{module}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    kinds = [cell.cell_type for cell in notebook.cells]
+    assert kinds[0] == "markdown" and "code" in kinds
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "BEGIN SOLUTION" not in code and "NotImplementedError" in code
+    assert notebook.cells[-1].source == f"!grade {module}.ipynb"
+
+
+def test_stub_source_replaces_only_the_marked_region():
+    source = "def f(x):\n    '''Doc.'''\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n"
+    stub = stub_source(source, "m")
+    assert "return x" not in stub and "'''Doc.'''" in stub and 'raise NotImplementedError("f() in m.py' in stub
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("def f():\n    # BEGIN SOLUTION\n    pass\n", "never closed"),
+    ("# END SOLUTION\n", "without a"),
+])
+def test_unbalanced_markers_are_reported_with_the_line(source, problem):
+    with pytest.raises(ValueError, match=problem):
+        list(solution_regions(source))
+
+
+def test_split_cells_strips_comment_markers():
+    cells = split_cells("# %% [markdown]\n# # Title\n# text\n\n# %%\nx = 1\n")
+    assert [(c.kind, c.source) for c in cells] == [("markdown", "# Title\ntext"), ("code", "x = 1")]
