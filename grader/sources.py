@@ -2,7 +2,7 @@
 
 A submission is a directory holding `encoding.py` / `encoding.ipynb`, `forward.py` / `forward.ipynb`,
 `next_letter.py` / `next_letter.ipynb` (any subset), or a single such file. Notebooks are converted
-with nbconvert's `PythonExporter` after `StripShellAndMagics` has commented out the lines plain
+with nbconvert's `PythonExporter` after `strip_shell_and_magics` has commented out the lines plain
 Python cannot run (`%magics`, `!shell`). This module only reads and converts: nothing the learner
 wrote is executed here.
 """
@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbconvert import PythonExporter
-from nbconvert.preprocessors import Preprocessor
 
 from grader.exercise_builder import EXERCISES
 
@@ -38,13 +36,12 @@ class Source:
     problem: str | None = None
 
 
-class StripShellAndMagics(Preprocessor):
-    """Comment out IPython-only lines (`%magic`, `%%cell magic`, `!shell`) so the code runs as Python."""
-
-    def preprocess_cell(self, cell, resources, index):
+def strip_shell_and_magics(notebook, resources):
+    """An nbconvert preprocessor: comment out IPython-only lines (`%magic`, `!shell`) in code cells."""
+    for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.source = "\n".join(strip_line(line) for line in cell.source.splitlines())
-        return cell, resources
+    return notebook, resources
 
 
 def strip_line(line):
@@ -96,10 +93,12 @@ def notebook_to_python(path):
     except Exception as exc:  # nbformat raises several unrelated types for a broken file
         raise ValueError(f"{path.name} is not a valid notebook ({type(exc).__name__}: {str(exc)[:200]}); "
                          f"re-save it from Jupyter or submit {path.stem}.py instead") from None
+    from nbconvert import PythonExporter  # imported here: it costs a third of a second at start-up
+
     exporter = PythonExporter()
-    exporter.register_preprocessor(StripShellAndMagics(), enabled=True)
+    exporter.register_preprocessor(strip_shell_and_magics, enabled=True)
     with warnings.catch_warnings():
-        # nbconvert wants IPython to translate magics; StripShellAndMagics has already removed them.
+        # nbconvert wants IPython to translate magics; strip_shell_and_magics has already removed them.
         warnings.filterwarnings("ignore", message="IPython is needed")
         source, _ = exporter.from_notebook_node(notebook)
     return "\n".join(strip_line(line) for line in source.splitlines()) + "\n"

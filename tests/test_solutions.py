@@ -91,5 +91,5 @@ def test_forward_equals_keras_on_random_weights():
     kernel, recurrent, bias, dense_kernel, dense_bias = model.get_weights()
     ours = forward.output_layer(forward.rnn_forward(x, kernel, recurrent, bias), dense_kernel, dense_bias)
     assert np.max(np.abs(ours - np.asarray(model(x)))) < 1e-5
-    hidden = keras.Model(model.inputs, model.layers[0].output)
+    hidden = keras.Model(model.inputs[0], model.layers[0].output)
     assert np.max(np.abs(forward.rnn_forward(x, kernel, recurrent, bias) - np.asarray(hidden(x)))) < 1e-5
