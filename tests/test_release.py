@@ -1,5 +1,7 @@
 """`grade release` writes what learners need and nothing secret."""
 
+import json
+import re
 import subprocess
 import sys
 
@@ -10,9 +12,13 @@ from grader.release import LeakFound, scan, secrets_to_scan
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
+def release(tmp_path_factory, root):
+    """A release built as an instructor would: validated first (reference full marks, stubs zero)."""
     out = tmp_path_factory.mktemp("release") / "out"
-    assert main(["release", str(out), "--no-validate"]) == 0
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "release", str(out)], capture_output=True,
+                          text=True, cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"reference: (\d+) / \1; stubs: 0 / \1", done.stdout), done.stdout
     return out
 
 
@@ -59,7 +65,6 @@ def test_released_grader_runs_public_checks_only(release, tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(release), str(release / "exercises"), str(report)],
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    import json
     data = json.loads(report.read_text())
     assert data["hidden_suites"] is False and data["score"] == 0
     assert {t["visibility"] for t in data["tests"]} == {"public"}
