@@ -18,8 +18,8 @@ from rich.markup import escape
 from grader import report as report_mod
 from grader.exercise_builder import EXERCISES
 from grader.pipeline import GraderError, Job, grade
+from grader.sandbox import Limits
 from grader.sources import UsageError
-from grader.worker_client import Limits
 
 EXIT_OK, EXIT_BELOW, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
 COMMANDS = ("build", "release", "selfcheck")
@@ -42,14 +42,27 @@ def grade_parser():
                         help=f"time limit for importing one of your modules (default {Limits.import_s:g} s)")
     parser.add_argument("--train-timeout", type=float, default=Limits.train_s, metavar="S",
                         help=f"time limit for one training call (default {Limits.train_s:g} s)")
+    parser.add_argument("--isolation", choices=("auto", "strict", "off"), default="auto",
+                        help="strict: refuse to grade without the bubblewrap sandbox (use in CI); auto: the "
+                             "sandbox where it works, else a plain process; off: a plain process")
+    parser.add_argument("--memory-mb", type=int, default=Limits.memory_bytes >> 20, metavar="MB",
+                        help=f"memory limit per worker (default {Limits.memory_bytes >> 20} MiB)")
+    parser.add_argument("--max-processes", type=int, default=Limits.processes, metavar="N",
+                        help=f"processes and threads per worker (default {Limits.processes})")
+    parser.add_argument("--cpu-seconds", type=int, default=Limits.cpu_s, metavar="S",
+                        help=f"CPU time per worker (default {Limits.cpu_s} s)")
+    parser.add_argument("--max-file-mb", type=int, default=Limits.file_bytes >> 20, metavar="MB",
+                        help=f"largest file or printed output per worker (default {Limits.file_bytes >> 20} MiB)")
     parser.add_argument("--quiet", action="store_true", help="print only the total")
     return parser
 
 
 def run_grade(argv, console):
     args = grade_parser().parse_args(argv)
-    limits = Limits(call_s=args.call_timeout, import_s=args.import_timeout, train_s=args.train_timeout)
-    job = Job(Path(args.path), only=args.only, seed=args.seed, limits=limits)
+    limits = Limits(call_s=args.call_timeout, import_s=args.import_timeout, train_s=args.train_timeout,
+                    memory_bytes=args.memory_mb << 20, processes=args.max_processes, cpu_s=args.cpu_seconds,
+                    file_bytes=args.max_file_mb << 20)
+    job = Job(Path(args.path), only=args.only, seed=args.seed, limits=limits, isolation=args.isolation)
     report = grade(job)
     report_mod.validate(report)
     if args.json:

@@ -14,7 +14,8 @@ import pytest
 
 from grader import feedback
 from grader.device_client import DeviceChecker
-from grader.worker_client import LearnerModule, Limits, ModuleCalls, SubmissionProblem
+from grader.sandbox import Limits, PlainProcess
+from grader.worker_client import LearnerModule, ModuleCalls, SubmissionProblem
 
 HIDDEN_MESSAGE = "A hidden check failed."
 
@@ -46,6 +47,7 @@ class Settings:
     hash_seed: int = 0
     limits: Limits = field(default_factory=Limits)
     problems: dict = field(default_factory=dict)
+    isolation: object = None  # a sandbox.PlainProcess or sandbox.Bubblewrap
 
 
 class Credit:
@@ -79,7 +81,7 @@ class Learner:
 
     def new(self, name, hash_seed):
         s = self.settings
-        module = LearnerModule(s.src_dir, s.work_dir, name, s.limits, hash_seed)
+        module = LearnerModule(s.src_dir, s.work_dir, name, s.limits, hash_seed, s.isolation or PlainProcess(s.limits))
         if name in s.problems:
             module.import_problem = SubmissionProblem(s.problems[name])
         return module

@@ -13,7 +13,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,19 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from grader import safe_io
+from grader.cgroups import Cgroup
+from grader.sandbox import Limits, PlainProcess
 
-WORKER_SCRIPT = Path(__file__).with_name("worker.py")
-
-
-@dataclass
-class Limits:
-    """Per-worker limits, in seconds and bytes. Every one has a default and a CLI setting."""
-
-    call_s: float = 20.0
-    import_s: float = 60.0
-    train_s: float = 180.0
-    reply_bytes: int = 1 << 20
-    array_bytes: int = 256 << 20
+# Signals that mean the worker hit one of its rlimits, and how the report names them.
+RLIMIT_SIGNALS = {signal.SIGXFSZ: "output too large", signal.SIGXCPU: "CPU time limit"}
 
 
 class SubmissionProblem(Exception):
@@ -95,12 +86,15 @@ class ExportedModel:
 class LearnerModule:
     """Calls into one learner module, `src_dir/name.py`, in its own worker process."""
 
-    def __init__(self, src_dir, work_dir, name, limits=None, hash_seed=0):
+    def __init__(self, src_dir, work_dir, name, limits=None, hash_seed=0, isolation=None):
         self.src_dir, self.name = Path(src_dir), name
         self.work_dir = Path(work_dir)
         self.limits = limits or Limits()
         self.hash_seed = hash_seed
+        self.isolation = isolation or PlainProcess(self.limits)
         self.process = None
+        self.cgroup = None
+        self.pids_seen = 0
         self.generation = 0
         self.import_problem = None
         self.pending_import = None
@@ -116,16 +110,16 @@ class LearnerModule:
             (self.instance / sub).mkdir(parents=True, exist_ok=True)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
-        log = open(self.instance / "output.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-s", "-P", "-B", str(WORKER_SCRIPT), str(self.src_dir),
-             str(self.instance / "in"), str(self.instance / "out"), self.name,
-             str(to_worker_r), str(from_worker_w)],
-            cwd=self.instance / "home", env=self.environment(), stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, pass_fds=(to_worker_r, from_worker_w),
-            start_new_session=True,
-        )
-        log.close()
+        self.cgroup = Cgroup.create(self.limits.memory_bytes, self.limits.processes)
+        self.pids_seen = 0
+        launch = self.isolation.launch(self.src_dir, self.instance, self.name, (to_worker_r, from_worker_w),
+                                       self.hash_seed, self.cgroup)
+        with open(self.instance / "output.log", "wb") as log:
+            self.process = subprocess.Popen(
+                launch.argv, cwd=self.instance / "home", env=launch.env, preexec_fn=launch.preexec_fn,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                pass_fds=(to_worker_r, from_worker_w), start_new_session=True,
+            )
         os.close(to_worker_r)
         os.close(from_worker_w)
         self.requests = os.fdopen(to_worker_w, "w")
@@ -134,21 +128,8 @@ class LearnerModule:
         self.started_at = time.monotonic()
         self.pending_import = self.send({"op": "import"})
 
-    def environment(self):
-        """A clean environment: nothing of the grader's own environment reaches learner code."""
-        return {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.instance / "home"),
-            "LANG": "C.UTF-8",
-            "PYTHONHASHSEED": str(self.hash_seed),
-            "PYTHONUNBUFFERED": "1",
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "TF_DETERMINISTIC_OPS": "1",
-            "MPLBACKEND": "Agg",
-        }
-
     def stop(self):
-        """Kill the worker's whole process group and forget its objects."""
+        """Kill the worker's whole process group (and anything left in its cgroup); forget its objects."""
         if self.process is None:
             return
         try:
@@ -156,6 +137,8 @@ class LearnerModule:
         except ProcessLookupError:
             pass
         self.process.wait()
+        if self.cgroup is not None:
+            self.cgroup.remove()
         self.requests.close()
         os.close(self.replies)
         self.process = None
@@ -163,7 +146,8 @@ class LearnerModule:
 
     def close(self):
         self.stop()
-        shutil.rmtree(self.work_dir / f"{self.name}-{self.hash_seed}-{self.generation}", ignore_errors=True)
+        for generation in range(1, self.generation + 1):
+            shutil.rmtree(self.work_dir / f"{self.name}-{self.hash_seed}-{generation}", ignore_errors=True)
 
     # -- calls ----------------------------------------------------------------------------
     def invoke(self, func, args=(), kwargs=None, keep=False, seed=None, timeout=None):
@@ -259,11 +243,19 @@ class LearnerModule:
             raise BadOutput(f"the worker answered a different request than {what}")
         if not reply.get("ok"):
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            if self.new_process_limit_hits():
+                raise LearnerError(f"process limit ({self.limits.processes} processes or threads): {what}", error)
             raise LearnerError(what, error)
         try:
             return self.decode(reply.get("value"), request_id)
         except safe_io.UnsafeOutput as exc:
             raise BadOutput(f"{what} returned unusable data: {exc}") from None
+
+    def new_process_limit_hits(self):
+        """True if a fork was refused by the pids cgroup since the last time we looked."""
+        hits = self.cgroup.counters().get("pids", 0) if self.cgroup is not None else 0
+        new, self.pids_seen = hits > self.pids_seen, hits
+        return new
 
     def parse(self, line, what):
         try:
@@ -292,13 +284,30 @@ class LearnerModule:
             raise BadOutput(f"{what}: {exc}") from None
 
     def exited(self, what):
+        """The WorkerExited for a worker that ended during `what`, naming the limit it hit, if any."""
         code = self.process.wait()
+        counters = self.cgroup.counters() if self.cgroup is not None else {}
         self.stop()
-        how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        # bwrap reports a child killed by signal N as exit status 128 + N.
+        killed_by = -code if code < 0 else code - 128 if code > 128 else None
+        if killed_by in RLIMIT_SIGNALS:
+            limit = RLIMIT_SIGNALS[killed_by]
+            return WorkerExited(f"{limit}: {what} was stopped ({self.describe_limit(limit)})")
+        if killed_by == signal.SIGKILL and counters.get("memory"):
+            return WorkerExited(f"memory limit: {what} used more than {self.limits.memory_bytes >> 20} MiB")
+        if counters.get("pids"):
+            return WorkerExited(f"process limit: {what} started more than {self.limits.processes} "
+                                "processes or threads")
+        how = f"killed by signal {killed_by}" if killed_by else f"exit status {code}"
         return WorkerExited(
             f"the worker process ended ({how}) during {what}: does your code call "
             "os._exit(), sys.exit() at import, or crash the interpreter?"
         )
+
+    def describe_limit(self, limit):
+        if limit == "output too large":
+            return f"a file or the printed output passed {self.limits.file_bytes >> 20} MiB"
+        return f"it used more than {self.limits.cpu_s} s of CPU time"
 
     def decode(self, value, request_id):
         if isinstance(value, list):

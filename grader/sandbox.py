@@ -1,0 +1,209 @@
+"""How a learner worker is started: in a bubblewrap sandbox where possible, else a plain subprocess.
+
+Bubblewrap (`bwrap`, Debian package `bubblewrap`) gives each worker new network, PID, IPC and UTS
+namespaces and a filesystem of read-only system and Python directories, the submission read-only
+at /submission, its job directory at /job (arguments in /job/in read-only, outputs in /job/out), a
+small /tmp, and nothing else: not the grader's suites, not the reference solutions, not other
+submissions. It starts with a clean environment and, when the grader runs as root, drops to
+uid 65534 (`setpriv`) before Python starts. Resource limits come from rlimits (CPU time, file size,
+open files, processes) and, where the grader may create them, memory and pids cgroups
+(`cgroups.py`). Without bubblewrap, the fallback keeps the clean environment and the rlimits and
+says so in the report.
+"""
+
+import os
+import resource
+import shutil
+import site
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+PACKAGE_DIR = Path(__file__).resolve().parent
+NOBODY = 65534
+INSTALL_HINT = ("bubblewrap is not available: install it (Debian/Ubuntu: `apt-get install bubblewrap`; "
+                "Fedora: `dnf install bubblewrap`) or grade without --isolation strict")
+
+
+class SandboxUnavailable(Exception):
+    """--isolation strict was asked for, and the full sandbox cannot be had here."""
+
+
+@dataclass
+class Limits:
+    """Per-worker limits, in seconds and bytes. Every one has a default and a CLI setting."""
+
+    call_s: float = 20.0
+    import_s: float = 60.0
+    train_s: float = 180.0
+    reply_bytes: int = 1 << 20
+    array_bytes: int = 256 << 20
+    memory_bytes: int = 3 << 30
+    processes: int = 512
+    cpu_s: int = 900
+    file_bytes: int = 64 << 20
+    open_files: int = 512
+
+
+@dataclass
+class Launch:
+    """What `subprocess.Popen` needs to start one worker, and the paths as the worker sees them."""
+
+    argv: list
+    env: dict
+    preexec_fn: object
+    src: str
+    in_dir: str
+    out_dir: str
+    cwd: str
+
+
+def worker_environment(home, hash_seed):
+    """A clean environment: nothing of the grader's own environment reaches learner code."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": str(hash_seed), "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+        "TF_DETERMINISTIC_OPS": "1", "MPLBACKEND": "Agg",
+    }
+
+
+def rlimits(limits):
+    """The rlimits every worker gets, sandboxed or not."""
+    return {
+        resource.RLIMIT_CPU: limits.cpu_s,
+        resource.RLIMIT_FSIZE: limits.file_bytes,
+        resource.RLIMIT_NOFILE: limits.open_files,
+        resource.RLIMIT_NPROC: limits.processes,
+        resource.RLIMIT_CORE: 0,
+    }
+
+
+def make_preexec(limits, cgroup, address_space=None):
+    """The function run in the child between fork and exec: join the cgroup, then set rlimits."""
+    table = rlimits(limits)
+    if address_space:
+        table[resource.RLIMIT_AS] = address_space
+
+    def preexec():
+        if cgroup is not None:
+            cgroup.join(os.getpid())
+        for which, value in table.items():
+            soft, hard = resource.getrlimit(which)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(which, (value, value))
+
+    return preexec
+
+
+class PlainProcess:
+    """The fallback: a separate process, clean environment and rlimits, no namespaces."""
+
+    name = "subprocess"
+
+    def __init__(self, limits):
+        self.limits = limits
+
+    def launch(self, src, instance, module, fds, hash_seed, cgroup):
+        argv = [sys.executable, "-s", "-P", "-B", str(WORKER_SCRIPT), str(src), str(instance / "in"),
+                str(instance / "out"), module, *map(str, fds)]
+        # Without a memory cgroup, cap the address space instead (TensorFlow needs about 2 GiB of it).
+        address_space = None if cgroup is not None else max(self.limits.memory_bytes * 2, 4 << 30)
+        return Launch(argv, worker_environment(str(instance / "home"), hash_seed),
+                      make_preexec(self.limits, cgroup, address_space), str(src), str(instance / "in"),
+                      str(instance / "out"), str(instance / "home"))
+
+
+class Bubblewrap(PlainProcess):
+    """Each worker in its own namespaces, seeing only the system, Python and its own job."""
+
+    name = "bubblewrap"
+
+    def launch(self, src, instance, module, fds, hash_seed, cgroup):
+        argv = [shutil.which("bwrap"), "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                "--die-with-parent", "--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev",
+                "--size", str(64 << 20), "--tmpfs", "/tmp"]
+        for path in ("/usr", "/bin", "/lib", "/lib64", "/etc"):
+            argv += ["--ro-bind-try", path, path]
+        for path in python_dirs():
+            argv += declare_parents(path) + ["--ro-bind", str(path), str(path)]
+        for hidden in grader_copies():
+            argv += ["--tmpfs", str(hidden)]
+        argv += ["--perms", "0755", "--dir", "/opt/grader-worker",
+                 "--ro-bind", str(WORKER_SCRIPT), "/opt/grader-worker/worker.py",
+                 "--ro-bind", str(src), "/submission", "--perms", "0755", "--dir", "/job",
+                 "--ro-bind", str(instance / "in"), "/job/in", "--bind", str(instance / "out"), "/job/out",
+                 "--bind", str(instance / "home"), "/job/home", "--chdir", "/job/home"]
+        env = worker_environment("/job/home", hash_seed)
+        for key, value in env.items():
+            argv += ["--setenv", key, value]
+        if os.geteuid() == 0:
+            for path in ("out", "home"):
+                os.chown(instance / path, NOBODY, NOBODY)
+            argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", shutil.which("setpriv"),
+                     f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all",
+                     "--no-new-privs"]
+        else:
+            argv += ["--"]
+        argv += [sys.executable, "-s", "-P", "-B", "/opt/grader-worker/worker.py", "/submission", "/job/in",
+                 "/job/out", module, *map(str, fds)]
+        # bwrap itself gets a clean environment too: its own /proc/1/environ is readable inside.
+        return Launch(argv, {"PATH": "/usr/bin:/bin"}, make_preexec(self.limits, cgroup), "/submission",
+                      "/job/in", "/job/out", "/job/home")
+
+
+def python_dirs():
+    """The Python installation and its packages, minus anything inside the grader's repository."""
+    candidates = {Path(sys.base_prefix), Path(sys.prefix), *map(Path, site.getsitepackages())}
+    repo = PACKAGE_DIR.parent
+    dirs = sorted({p.resolve() for p in candidates if p.exists()})
+    dirs = [d for d in dirs if not any(d != o and d.is_relative_to(o) for o in dirs)]
+    for d in dirs:
+        if repo.is_relative_to(d):
+            raise SandboxUnavailable(f"the grader's repository {repo} lies inside the Python directory {d}, "
+                                     "so the sandbox cannot hide it; install the grader in a virtual environment")
+    return dirs
+
+
+def grader_copies():
+    """Installed copies of the grader package inside the mounted Python dirs: hidden under a tmpfs."""
+    return [Path(p) / "grader" for p in site.getsitepackages() if (Path(p) / "grader" / "suites").is_dir()]
+
+
+def declare_parents(path):
+    """bwrap creates missing parents as 0700 when run as root: declare them 0755 so uid 65534 can pass."""
+    args = []
+    for parent in reversed(Path(path).parents):
+        if str(parent) != "/":
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+_probe_result = {}
+
+
+def bubblewrap_works():
+    """True when bwrap (and setpriv, as root) are installed and can start a namespaced process."""
+    if "ok" not in _probe_result:
+        import subprocess
+
+        bwrap = shutil.which("bwrap")
+        ok = bool(bwrap) and (os.geteuid() != 0 or bool(shutil.which("setpriv")))
+        if ok:
+            probe = subprocess.run([bwrap, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/", "true"],
+                                   capture_output=True, env={"PATH": "/usr/bin:/bin"})
+            ok = probe.returncode == 0
+        _probe_result["ok"] = ok
+    return _probe_result["ok"]
+
+
+def choose(mode, limits):
+    """The isolation for `mode`: "auto" (bubblewrap if it works), "strict" (bubblewrap or fail), "off"."""
+    if mode == "off":
+        return PlainProcess(limits)
+    if bubblewrap_works():
+        return Bubblewrap(limits)
+    if mode == "strict":
+        raise SandboxUnavailable(INSTALL_HINT)
+    return PlainProcess(limits)
+
