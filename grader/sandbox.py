@@ -68,20 +68,24 @@ def worker_environment(home, hash_seed):
     }
 
 
-def rlimits(limits):
-    """The rlimits every worker gets, sandboxed or not."""
+def rlimits(limits, cgroup):
+    """The rlimits every worker gets, sandboxed or not.
+
+    RLIMIT_NPROC counts every process of the uid on the machine (and is not enforced for root), so
+    with a pids cgroup it is only a loose outer bound and the cgroup does the per-worker counting.
+    """
     return {
         resource.RLIMIT_CPU: limits.cpu_s,
         resource.RLIMIT_FSIZE: limits.file_bytes,
         resource.RLIMIT_NOFILE: limits.open_files,
-        resource.RLIMIT_NPROC: limits.processes,
+        resource.RLIMIT_NPROC: limits.processes if cgroup is None else limits.processes * 16,
         resource.RLIMIT_CORE: 0,
     }
 
 
 def make_preexec(limits, cgroup, address_space=None):
     """The function run in the child between fork and exec: join the cgroup, then set rlimits."""
-    table = rlimits(limits)
+    table = rlimits(limits, cgroup)
     if address_space:
         table[resource.RLIMIT_AS] = address_space
 

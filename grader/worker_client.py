@@ -243,19 +243,26 @@ class LearnerModule:
             raise BadOutput(f"the worker answered a different request than {what}")
         if not reply.get("ok"):
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-            if self.new_process_limit_hits():
-                raise LearnerError(f"process limit ({self.limits.processes} processes or threads): {what}", error)
-            raise LearnerError(what, error)
+            label = self.limit_label(error)
+            raise LearnerError(f"{label}: {what}" if label else what, error)
         try:
             return self.decode(reply.get("value"), request_id)
         except safe_io.UnsafeOutput as exc:
             raise BadOutput(f"{what} returned unusable data: {exc}") from None
 
-    def new_process_limit_hits(self):
-        """True if a fork was refused by the pids cgroup since the last time we looked."""
+    def limit_label(self, error):
+        """The limit that a learner exception is the symptom of ("process limit: ..."), or None."""
+        kind, message = error.get("type"), str(error.get("message", ""))
         hits = self.cgroup.counters().get("pids", 0) if self.cgroup is not None else 0
-        new, self.pids_seen = hits > self.pids_seen, hits
-        return new
+        new_hits, self.pids_seen = hits > self.pids_seen, hits
+        if new_hits or kind == "BlockingIOError" or "can't start new thread" in message:
+            return f"process limit ({self.limits.processes} processes or threads)"
+        # Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG or a short write.
+        if kind == "OSError" and ("File too large" in message or " requested and " in message):
+            return f"output too large (a file or the printed output passed {self.limits.file_bytes >> 20} MiB)"
+        if kind == "MemoryError":
+            return f"memory limit ({self.limits.memory_bytes >> 20} MiB)"
+        return None
 
     def parse(self, line, what):
         try:

@@ -5,6 +5,12 @@ process, two at a time.
 """
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -20,9 +26,50 @@ REQUIRED_MISCONCEPTIONS = {
 }
 
 
+CANARY = Path("/tmp/grader-canary.txt")
+LISTEN_PORT = 47811  # the "network" fixture tries to reach the grader's machine on this port
+
+
+class Listener:
+    """A TCP server on the grader's loopback that records every connection a worker makes to it."""
+
+    def __init__(self, port):
+        self.server = socket.create_server(("127.0.0.1", port))
+        self.server.settimeout(0.2)
+        self.connections, self.running = 0, True
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while self.running:
+            try:
+                self.server.accept()[0].close()
+                self.connections += 1
+            except OSError:
+                continue
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.server.close()
+
+
 @pytest.fixture(scope="session")
-def reports(tmp_path_factory):
-    return grade_fixtures([*REFERENCE, *FIXTURES], tmp_path_factory.mktemp("fixtures"), jobs=2)
+def graded(tmp_path_factory):
+    """Every fixture graded, with a canary file and a listening port for the attacks to aim at."""
+    CANARY.write_text("canary")
+    listener = Listener(LISTEN_PORT)
+    try:
+        reports = grade_fixtures([*REFERENCE, *FIXTURES], tmp_path_factory.mktemp("fixtures"), jobs=2)
+        after = grade_fixtures([Fixture(name="reference-after-bombs")], tmp_path_factory.mktemp("after"))
+    finally:
+        listener.close()
+    return {**reports, **after}, listener.connections
+
+
+@pytest.fixture(scope="session")
+def reports(graded):
+    return graded[0]
 
 
 def test_reference_gets_full_marks(reports):
@@ -79,3 +126,39 @@ def test_hostile_submissions_finish_quickly(reports):
     assert reports["sleep-at-import"]["duration_s"] < 20
     assert reports["infinite-loop"]["duration_s"] < 40
     assert json.dumps(reports["learner-conftest"]).count('"passed"') == 0
+
+
+# -- the sandbox (bubblewrap) ------------------------------------------------------------------------
+def test_attacks_ran_in_the_sandbox(reports):
+    for name in ("reads-secrets", "writes-everywhere", "network", "memory-bomb", "fork-bomb"):
+        assert reports[name]["environment"]["isolation"] == "bubblewrap", name
+    assert reports["reference-unsandboxed"]["environment"]["isolation"] == "subprocess"
+
+
+def test_nothing_outside_the_job_changed_and_nothing_connected(graded):
+    _, connections = graded
+    assert CANARY.read_text() == "canary"
+    assert not Path("/etc/grader-was-here").exists()
+    assert connections == 0
+
+
+def test_nothing_the_workers_started_survives(reports):
+    leftovers = subprocess.run(["ps", "-u", "65534", "-o", "pid=,comm="], capture_output=True, text=True).stdout
+    assert leftovers.strip() == "", leftovers
+    for controller in ("memory", "pids"):
+        assert not list(Path("/sys/fs/cgroup", controller).glob("grader-*"))
+    assert not list(Path("/dev/shm").glob("grade-*"))
+
+
+def test_reference_after_the_bombs_is_as_fast_as_before(reports):
+    before, after = reports["reference"], reports["reference-after-bombs"]
+    assert after["score"] == after["max_score"] == before["max_score"]
+    assert after["duration_s"] < 1.5 * before["duration_s"] + 5
+
+
+def test_strict_isolation_without_bubblewrap_exits_3_and_says_how_to_install(root, tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap on this PATH
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "solutions", "--only", "forward", "--isolation",
+                           "strict"], capture_output=True, text=True, cwd=root, env=env)
+    assert done.returncode == 3
+    assert "apt-get install bubblewrap" in done.stderr
