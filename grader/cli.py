@@ -4,25 +4,29 @@
     grade build                                                             regenerate exercises/
     grade release OUTDIR [--force] [--no-validate]                          build the learner release
     grade selfcheck                                                         mutation check of the suites
+    grade merge-lms GRADEBOOK CANVAS --assignment NAME --out FILE           fill a Canvas export
 
 Exit status: 0 graded; 1 graded but below --fail-under; 2 usage error; 3 grader error.
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
+from grader import formats
 from grader import report as report_mod
 from grader.exercise_builder import EXERCISES
+from grader.formats import gradescope
 from grader.pipeline import GraderError, Job, grade
 from grader.sandbox import Limits
 from grader.sources import UsageError
 
 EXIT_OK, EXIT_BELOW, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
-COMMANDS = ("build", "release", "selfcheck")
+COMMANDS = ("build", "release", "selfcheck", "merge-lms")
 
 
 def grade_parser():
@@ -33,6 +37,11 @@ def grade_parser():
     parser.add_argument("--only", nargs="+", choices=EXERCISES, metavar="EXERCISE",
                         help=f"grade only these exercises ({', '.join(EXERCISES)})")
     parser.add_argument("--json", metavar="FILE", help="write the report as JSON (see grader/report.schema.json)")
+    parser.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json (also on failure)")
+    parser.add_argument("--junit", metavar="FILE", help="write JUnit XML (file and line per check)")
+    parser.add_argument("--markdown", metavar="FILE", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
+    parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML feedback page")
+    parser.add_argument("--csv", metavar="FILE", help="write a gradebook row (see grade merge-lms)")
     parser.add_argument("--fail-under", type=float, metavar="PERCENT",
                         help="exit with status 1 if the score is below PERCENT of the maximum")
     parser.add_argument("--seed", type=int, default=0, help="seed for the checks' random inputs (default 0)")
@@ -53,6 +62,8 @@ def grade_parser():
                         help=f"CPU time per worker (default {Limits.cpu_s} s)")
     parser.add_argument("--max-file-mb", type=int, default=Limits.file_bytes >> 20, metavar="MB",
                         help=f"largest file or printed output per worker (default {Limits.file_bytes >> 20} MiB)")
+    parser.add_argument("--max-open-files", type=int, default=Limits.open_files, metavar="N",
+                        help=f"open files per worker (default {Limits.open_files})")
     parser.add_argument("--quiet", action="store_true", help="print only the total")
     return parser
 
@@ -61,12 +72,20 @@ def run_grade(argv, console):
     args = grade_parser().parse_args(argv)
     limits = Limits(call_s=args.call_timeout, import_s=args.import_timeout, train_s=args.train_timeout,
                     memory_bytes=args.memory_mb << 20, processes=args.max_processes, cpu_s=args.cpu_seconds,
-                    file_bytes=args.max_file_mb << 20)
+                    file_bytes=args.max_file_mb << 20, open_files=args.max_open_files)
     job = Job(Path(args.path), only=args.only, seed=args.seed, limits=limits, isolation=args.isolation)
-    report = grade(job)
-    report_mod.validate(report)
+    try:
+        report = grade(job)
+        report_mod.validate(report)
+    except Exception as exc:
+        if args.gradescope:  # Gradescope must always get a results.json, also when grading fails
+            formats.write(json.dumps(gradescope.failure(str(exc)), indent=2), args.gradescope)
+        raise
     if args.json:
         report_mod.write_json(report, args.json)
+    for name, render in formats.RENDERERS.items():
+        if getattr(args, name):
+            formats.write(render(report), getattr(args, name))
     if args.quiet:
         console.print(f"Score: {report['score']:g} / {report['max_score']:g}")
     else:
@@ -108,12 +127,36 @@ def run_selfcheck(argv, console):
     return selfcheck(selfcheck_parser().parse_args(argv), console)
 
 
+def run_merge_lms(argv, console):
+    from grader.formats.gradebook import merge_canvas
+
+    parser = argparse.ArgumentParser(prog="grade merge-lms",
+                                     description="Merge a grade gradebook CSV into a Canvas gradebook export.")
+    parser.add_argument("gradebook", help="our gradebook CSV (grade --csv, or grade batch's gradebook.csv)")
+    parser.add_argument("canvas", help="the gradebook exported from Canvas (CSV)")
+    parser.add_argument("--assignment", required=True, help='the Canvas column, e.g. "RNN exercises (1234)"')
+    parser.add_argument("--id-column", default="SIS Login ID", help="Canvas column matching our ids")
+    parser.add_argument("--out", required=True, help="where to write the merged CSV to import into Canvas")
+    args = parser.parse_args(argv)
+    try:
+        merged, unmatched = merge_canvas(Path(args.gradebook).read_text(), Path(args.canvas).read_text(),
+                                         args.assignment, args.id_column)
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    formats.write(merged, args.out)
+    console.print(f"wrote {args.out}")
+    for submission in unmatched:
+        console.print(f"[yellow]no Canvas student has {args.id_column} {submission!r}[/yellow]")
+    return EXIT_OK
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     console = Console()
     errors = Console(stderr=True, soft_wrap=True)
     command = argv[0] if argv and argv[0] in COMMANDS else None
-    runner = {"build": run_build, "release": run_release, "selfcheck": run_selfcheck}.get(command, run_grade)
+    runner = {"build": run_build, "release": run_release, "selfcheck": run_selfcheck,
+              "merge-lms": run_merge_lms}.get(command, run_grade)
     try:
         return runner(argv[1:] if command else argv, console)
     except UsageError as exc:

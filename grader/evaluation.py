@@ -41,8 +41,8 @@ def phase_windows(word, length):
     return [cyclic[s : s + length] for s in range(len(word))]
 
 
-def score_prefixes(word, alphabet, predict, lengths):
-    """Score `predict` on every phase of `word` at each prefix length in `lengths`.
+def prefix_predictions(word, alphabet, predict, lengths):
+    """[(prefix, predicted letter, determined next letter or None)] for every phase and length.
 
     predict: maps one-hot inputs (P, L, V) to probabilities (P, L, V), L = max(lengths); causal, so
     step k's output is the prediction after the first k+1 letters.
@@ -51,12 +51,12 @@ def score_prefixes(word, alphabet, predict, lengths):
     eye = np.eye(len(alphabet), dtype=np.float32)
     x = np.stack([eye[[alphabet.index(c) for c in w]] for w in windows])
     predicted = np.asarray(predict(x)).argmax(-1)
-    correct = scored = total = 0
-    for p, window in enumerate(windows):
-        for length in lengths:
-            total += 1
-            wanted = determined_next(word, window[:length])
-            if wanted is not None:
-                scored += 1
-                correct += alphabet[predicted[p, length - 1]] == wanted
-    return PrefixScore(correct, scored, total)
+    return [(window[:length], alphabet[predicted[p, length - 1]], determined_next(word, window[:length]))
+            for p, window in enumerate(windows) for length in lengths]
+
+
+def score_prefixes(word, alphabet, predict, lengths):
+    """Score `predict` on every phase of `word` at each prefix length in `lengths` (see above)."""
+    rows = prefix_predictions(word, alphabet, predict, lengths)
+    scored = [(got, wanted) for _, got, wanted in rows if wanted is not None]
+    return PrefixScore(sum(got == wanted for got, wanted in scored), len(scored), len(rows))

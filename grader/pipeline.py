@@ -88,6 +88,7 @@ def run_suites(job):
         raise GraderError(f"pytest could not run the suites in {job.suites} (exit status {int(code)})")
     job.results = plugin.results
     job.facts.update(plugin.environment_facts)
+    job.report["model_feedback"] = plugin.feedback_artifacts.get("model")
 
 
 def make_reference_importable():

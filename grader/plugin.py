@@ -18,6 +18,7 @@ from grader.sandbox import Limits, PlainProcess
 from grader.worker_client import LearnerModule, ModuleCalls, SubmissionProblem
 
 HIDDEN_MESSAGE = "A hidden check failed."
+SUITES_PARENT = Path(__file__).resolve().parents[1]  # test files are reported as grader/suites/...
 
 
 @dataclass
@@ -34,6 +35,8 @@ class TestResult:
     hint: str | None
     duration_s: float
     details: dict = field(default_factory=dict)
+    file: str = ""
+    line: int = 0
     internal_error: bool = False
 
 
@@ -113,6 +116,7 @@ class GradingPlugin:
         self.workers = Learner(settings)
         self.results = []
         self.environment_facts = {}
+        self.feedback_artifacts = {}
         self.checker = DeviceChecker(settings.work_dir, settings.limits)
 
     # -- fixtures -----------------------------------------------------------------------------
@@ -138,6 +142,11 @@ class GradingPlugin:
     def facts(self):
         """Facts about the grading environment a test found out (devices seen), for the report."""
         return self.environment_facts
+
+    @pytest.fixture(scope="session")
+    def artifacts(self):
+        """Data for the learner's feedback page (loss curve, prefix table): public checks only."""
+        return self.feedback_artifacts
 
     @pytest.fixture
     def details(self, request):
@@ -197,6 +206,8 @@ class GradingPlugin:
             misconception=misconception,
             hint=feedback.hint(misconception) if misconception else None,
             details=getattr(item, "details", {}),
+            file=str(Path(item.fspath).relative_to(SUITES_PARENT)),
+            line=item.location[1] + 1,
             duration_s=round(getattr(item, "setup_s", 0.0) + (call.duration if call.when == "call" else 0.0), 4),
             internal_error=internal,
         )

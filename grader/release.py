@@ -1,7 +1,9 @@
 """`grade release OUTDIR`: build what learners receive, with nothing secret in it.
 
 The release holds the generated stubs and notebooks, the grader package with the public suites only,
-`pyproject.toml` (so `pip install .` gives the `grade` command) and a README for learners. Before
+`pyproject.toml` (so `pip install .` gives the `grade` command), a README for learners and a GitHub
+Actions workflow that grades each push. `--gradescope ZIP` writes the instructor-side bundle for
+Gradescope instead (it does hold the hidden suites and the solutions: it never goes to learners). Before
 writing, it checks that the reference gets full marks and the stubs zero; after writing, it scans
 every file for each line of each solution body and each hidden-suite file name.
 """
@@ -10,6 +12,7 @@ import argparse
 import re
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 from rich.console import Console
@@ -19,6 +22,7 @@ from grader.pipeline import Job, grade
 from grader.sources import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = Path(__file__).with_name("templates")
 LEARNER_README = """# RNN exercises
 
 Install once (Python 3.11+):
@@ -38,7 +42,10 @@ class LeakFound(Exception):
 
 def release_parser():
     parser = argparse.ArgumentParser(prog="grade release", description=__doc__.splitlines()[0])
-    parser.add_argument("outdir", help="where to write the release (must be empty or new)")
+    parser.add_argument("outdir", nargs="?", help="where to write the learners' release (must be empty or new)")
+    parser.add_argument("--gradescope", metavar="ZIP",
+                        help="also (or only) write Gradescope's autograder bundle: setup.sh, run_autograder, "
+                             "the grader with the hidden suites, and the reference solutions")
     parser.add_argument("--force", action="store_true", help="write into a non-empty directory")
     parser.add_argument("--no-validate", action="store_true",
                         help="skip grading the reference (full marks) and the stubs (zero) first")
@@ -64,6 +71,8 @@ def write_release(out):
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "hidden", "selfcheck.py"))
     shutil.copyfile(ROOT / "pyproject.toml", out / "pyproject.toml")
     (out / "README.md").write_text(LEARNER_README)
+    (out / ".github" / "workflows").mkdir(parents=True)
+    shutil.copyfile(TEMPLATES / "github-classroom.yml", out / ".github" / "workflows" / "grade.yml")
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
@@ -96,16 +105,43 @@ def scan(files, root=ROOT):
                 raise LeakFound(f"{path} contains {secret!r}")
 
 
+def write_gradescope_bundle(path):
+    """Gradescope's autograder zip: its root becomes /autograder/source on Gradescope's machine."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, template in (("setup.sh", "gradescope-setup.sh"), ("run_autograder", "gradescope-run_autograder")):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o100755 << 16  # executable, as Gradescope runs them directly
+            bundle.writestr(info, (TEMPLATES / template).read_text())
+        for top in ("grader", "solutions"):
+            for file in sorted((ROOT / top).rglob("*")):
+                if file.is_file() and "__pycache__" not in file.parts:
+                    bundle.write(file, file.relative_to(ROOT).as_posix())
+        for name in ("pyproject.toml", "README.md"):
+            bundle.write(ROOT / name, name)
+    return path
+
+
 def run_release(args, console=None):
     console = console or Console()
-    out = Path(args.outdir)
-    if out.exists() and any(out.iterdir()) and not args.force:
-        raise UsageError(f"{out} is not empty: choose an empty directory or pass --force")
+    if not args.outdir and not args.gradescope:
+        raise UsageError("give OUTDIR for the learners' release, --gradescope ZIP for the autograder, or both")
     if not (ROOT / "solutions").is_dir():
         raise UsageError("grade release runs in the instructor's repository (solutions/ not found)")
     if not args.no_validate:
         validate(console)
-    if out.exists() and args.force:
+    if args.gradescope:
+        console.print(f"wrote {write_gradescope_bundle(args.gradescope)} (Gradescope autograder bundle)")
+    if args.outdir:
+        return write_learner_release(Path(args.outdir), args.force, console)
+    return 0
+
+
+def write_learner_release(out, force, console):
+    if out.exists() and any(out.iterdir()) and not force:
+        raise UsageError(f"{out} is not empty: choose an empty directory or pass --force")
+    if out.exists() and force:
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     files = write_release(out)

@@ -129,8 +129,8 @@ class Bubblewrap(PlainProcess):
                 "--size", str(64 << 20), "--tmpfs", "/tmp"]
         for path in ("/usr", "/bin", "/lib", "/lib64", "/etc"):
             argv += ["--ro-bind-try", path, path]
-        for path in python_dirs():
-            argv += declare_parents(path) + ["--ro-bind", str(path), str(path)]
+        for source, target in python_dirs():
+            argv += declare_parents(target) + ["--ro-bind", str(source), str(target)]
         for hidden in grader_copies():
             argv += ["--tmpfs", str(hidden)]
         argv += ["--perms", "0755", "--dir", "/opt/grader-worker",
@@ -157,16 +157,22 @@ class Bubblewrap(PlainProcess):
 
 
 def python_dirs():
-    """The Python installation and its packages, minus anything inside the grader's repository."""
+    """(source, target) binds for the Python installation and its packages.
+
+    Each directory is mounted at its real path and, where a symlink leads to it (a virtual
+    environment reached through a link), at the linked path too, so `sys.executable` works inside.
+    The grader's repository must not lie inside any of them.
+    """
     candidates = {Path(sys.base_prefix), Path(sys.prefix), *map(Path, site.getsitepackages())}
     repo = PACKAGE_DIR.parent
-    dirs = sorted({p.resolve() for p in candidates if p.exists()})
-    dirs = [d for d in dirs if not any(d != o and d.is_relative_to(o) for o in dirs)]
-    for d in dirs:
-        if repo.is_relative_to(d):
-            raise SandboxUnavailable(f"the grader's repository {repo} lies inside the Python directory {d}, "
+    pairs = set()
+    for path in (p for p in candidates if p.exists()):
+        real = path.resolve()
+        if repo.is_relative_to(real):
+            raise SandboxUnavailable(f"the grader's repository {repo} lies inside the Python directory {real}, "
                                      "so the sandbox cannot hide it; install the grader in a virtual environment")
-    return dirs
+        pairs |= {(real, real), (real, Path(os.path.abspath(path)))}
+    return sorted(pairs, key=lambda pair: len(pair[1].parts))
 
 
 def grader_copies():

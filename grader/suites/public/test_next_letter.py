@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 
 from grader.checks import as_array, expect_shape, one_hot_rows
+from grader.evaluation import prefix_predictions
 from grader.feedback import Misconception
 from grader.model_check import check_architecture
 
-ALPHABET = sorted(set("goodbye!"))
+WORD = "goodbye!"
+ALPHABET = sorted(set(WORD))
 V = len(ALPHABET)
 
 
@@ -64,3 +66,26 @@ def test_train_is_reproducible(learner, rng):
         trained.append(learner.next_letter.export_model(model).weights)
     if not all(np.array_equal(a, b) for a, b in zip(*trained, strict=True)):
         raise Misconception("not-reproducible", "two train(..., seed=3) runs from the same start differ")
+
+
+@pytest.mark.points(2)
+def test_learns_goodbye(learner, rng, artifacts, credit):
+    """Trained with your train() on windows of goodbye!, the model predicts every predictable next letter."""
+    cyclic, window = WORD * 3, 3
+    starts = rng.integers(0, len(WORD), size=400)
+    x = np.stack([one_hot_rows(ALPHABET, cyclic[s : s + window]) for s in starts])
+    y = np.stack([one_hot_rows(ALPHABET, cyclic[s + 1 : s + window + 1]) for s in starts])
+    model = learner.next_letter.invoke("build_model", (V,), keep=True, seed=0)
+    history = learner.next_letter.invoke("train", (model, x, y), {"seed": 0}, timeout=learner.settings.limits.train_s)
+    rows = prefix_predictions(WORD, ALPHABET, lambda z: learner.next_letter.run_model(model, z), range(1, window + 1))
+    scored = [got == wanted for _, got, wanted in rows if wanted is not None]
+    accuracy = sum(scored) / len(scored)
+    losses = history.get("loss", []) if isinstance(history, dict) else []
+    artifacts["model"] = {
+        "word": WORD, "accuracy": accuracy, "loss": [float(v) for v in losses if isinstance(v, int | float)],
+        "prefixes": [{"prefix": p, "predicted": got, "expected": wanted} for p, got, wanted in rows],
+    }
+    if accuracy < 1:
+        credit.set(accuracy, f"{sum(scored)} of {len(scored)} predictable next letters of {WORD!r} right")
+        if accuracy < 0.5:
+            raise Misconception("model-not-learning", f"only {accuracy:.0%} of the predictable letters right")

@@ -1,0 +1,160 @@
+"""Every consumer's format, from one grading run, validated against its specification."""
+
+import csv
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+import xmlschema
+import yaml
+
+from grader.cli import main
+from grader.formats.gradebook import merge_canvas
+from grader.selfcheck import Fixture, build
+
+FORMATS = Path(__file__).resolve().parents[1] / "grader" / "formats"
+ARTIFACTS = Path(__file__).with_name("artifacts")
+FLAGS = {"json": "report.json", "gradescope": "results.json", "junit": "junit.xml", "markdown": "summary.md",
+         "html": "feedback.html", "csv": "gradebook.csv"}
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory, root):
+    """One `grade` run of a submission with one mistake, writing every format at once."""
+    work = tmp_path_factory.mktemp("formats")
+    submission = build(Fixture(name="student-42", replace=[
+        {"module": "forward", "old": "h_prev @ W_hh + b)", "new": "h_prev @ W_hh.T + b)"}]), work / "student-42")
+    args = [a for flag, name in FLAGS.items() for a in (f"--{flag}", str(work / name))]
+    done = subprocess.run([sys.executable, "-m", "grader.cli", str(submission), "--quiet", *args],
+                          capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return work
+
+
+def test_gradescope_results_follow_the_specification(outputs):
+    results = json.loads((outputs / "results.json").read_text())
+    report = json.loads((outputs / "report.json").read_text())
+    jsonschema.validate(results, json.loads((FORMATS / "gradescope.schema.json").read_text()))
+    assert results["score"] == report["score"] < report["max_score"]
+    assert sum(t["score"] for t in results["tests"]) == pytest.approx(report["score"])
+    hidden = [t for t in results["tests"] if "hidden" in t["tags"]]
+    assert hidden and all(t["visibility"] == "after_due_date" for t in hidden)
+    assert any("transposed-weights" in t["output"] for t in results["tests"] if t["status"] == "failed")
+
+
+def test_gradescope_results_are_written_when_grading_fails(root, tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap: --isolation strict cannot grade
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "solutions", "--isolation", "strict", "--gradescope",
+                           str(tmp_path / "results.json")], capture_output=True, text=True, cwd=root, env=env)
+    assert done.returncode == 3
+    results = json.loads((tmp_path / "results.json").read_text())
+    jsonschema.validate(results, json.loads((FORMATS / "gradescope.schema.json").read_text()))
+    assert results["score"] == 0 and "bubblewrap" in results["output"] and results["tests"]
+
+
+def test_junit_is_valid_and_points_at_each_check(outputs, root):
+    xml = outputs / "junit.xml"
+    xmlschema.XMLSchema(FORMATS / "junit.xsd").validate(xml)
+    report = json.loads((outputs / "report.json").read_text())
+    cases = xmlschema.XMLSchema(FORMATS / "junit.xsd").to_dict(xml)["testsuite"]
+    testcases = [case for suite in cases for case in suite["testcase"]]
+    assert len(testcases) == len(report["tests"])
+    for case in testcases:
+        lines = (root / case["@file"]).read_text().splitlines()
+        nearby = lines[case["@line"] - 1 : case["@line"] + 3]
+        assert any(line.lstrip().startswith(("def test_", "@pytest")) for line in nearby), case["@name"]
+    failures = [case for case in testcases if "failure" in case]
+    assert failures and all(case["failure"]["@type"] == "transposed-weights" for case in failures)
+
+
+def test_markdown_summary_names_what_to_fix(outputs):
+    text = (outputs / "summary.md").read_text()
+    report = json.loads((outputs / "report.json").read_text())
+    assert text.startswith(f"## RNN exercises: {report['score']:g} / {report['max_score']:g}")
+    assert "### What to fix" in text and "`transposed-weights`" in text
+    assert text.count("\n| ❌ |") == sum(t["status"] == "failed" for t in report["tests"])
+
+
+def test_html_page_is_self_contained(outputs):
+    page = (outputs / "feedback.html").read_text()
+    for forbidden in ("http://", "https://", "<script", "<link", "src="):
+        assert forbidden not in page
+    assert "<polyline" in page and "Predictions on every prefix" in page and "transposed-weights" in page
+
+
+def test_html_page_renders_in_headless_chromium(outputs, tmp_path):
+    """The screenshot is kept in tests/artifacts/feedback.png for a person to look at."""
+    assert shutil.which("chromium"), "install Debian's chromium (.ci/run does) to render the feedback page"
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "feedback.png"
+    shot.unlink(missing_ok=True)
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1100,2000", f"--screenshot={shot}",
+                    (outputs / "feedback.html").as_uri()], capture_output=True, timeout=120)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1100, 2000) and len(data) > 50_000  # text, a plot and a table, not a blank page
+
+
+def test_gradebook_row_and_canvas_merge(outputs, root, tmp_path):
+    rows = list(csv.DictReader(io.StringIO((outputs / "gradebook.csv").read_text())))
+    report = json.loads((outputs / "report.json").read_text())
+    assert rows == [{"id": "student-42", "total": f"{report['score']:g}", "max_score": f"{report['max_score']:g}",
+                     **{e["name"]: f"{e['score']:g}" for e in report["exercises"]}, "status": "graded"}]
+    gradebook = tmp_path / "ours.csv"
+    ours = (outputs / "gradebook.csv").read_text().replace("student-42", "alan")
+    gradebook.write_text(ours + f"nobody,1,{report['max_score']:g},,,,graded\n")
+    out = tmp_path / "merged.csv"
+    assert main(["merge-lms", str(gradebook), str(root / "tests/fixtures/canvas_export.csv"), "--assignment",
+                 "RNN (202)", "--out", str(out)]) == 0
+    merged = list(csv.reader(out.open()))
+    column = merged[0].index("RNN (202)")
+    assert merged[1][0].strip() == "Points Possible" and merged[1][column] == f"{report['max_score']:g}"
+    assert {r[3]: r[column] for r in merged[2:]} == {"ada": "", "alan": f"{report['score']:g}", "grace": ""}
+    assert merged[2][5] == "9"  # other assignments untouched
+
+
+def test_merge_refuses_an_export_without_the_id_column(root):
+    with pytest.raises(ValueError, match="no 'Email' column"):
+        merge_canvas("id,total\n", (root / "tests/fixtures/canvas_export.csv").read_text(), "A", "Email")
+
+
+def test_gradescope_bundle_grades_a_submission_end_to_end(root, tmp_path):
+    bundle = tmp_path / "autograder.zip"
+    assert main(["release", "--gradescope", str(bundle), "--no-validate"]) == 0
+    with zipfile.ZipFile(bundle) as archive:
+        names = archive.namelist()
+        assert {"setup.sh", "run_autograder", "pyproject.toml"} <= set(names)
+        assert any(n.startswith("grader/suites/hidden/") for n in names) and "solutions/forward.py" in names
+        mode = archive.getinfo("run_autograder").external_attr >> 16
+        assert mode & stat.S_IXUSR
+        archive.extractall(tmp_path / "autograder" / "source")
+    autograder = tmp_path / "autograder"
+    (autograder / "venv").symlink_to(sys.prefix)  # stands in for what setup.sh installs
+    shutil.copytree(root / "solutions", autograder / "submission")
+    script = autograder / "source" / "run_autograder"
+    script.chmod(0o755)
+    done = subprocess.run([str(script)], env={**os.environ, "AUTOGRADER_ROOT": str(autograder)},
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((autograder / "results" / "results.json").read_text())
+    jsonschema.validate(results, json.loads((FORMATS / "gradescope.schema.json").read_text()))
+    assert results["score"] == sum(t["max_score"] for t in results["tests"]) > 0
+
+
+def test_classroom_workflow_grades_and_posts_the_summary(root):
+    workflow = yaml.safe_load((root / "grader/templates/github-classroom.yml").read_text())
+    steps = workflow["jobs"]["grade"]["steps"]
+    command = next(s["run"] for s in steps if s.get("name") == "Grade")
+    assert "grade exercises" in command and '--markdown "$GITHUB_STEP_SUMMARY"' in command
+    assert "--junit" in command and any(s.get("uses", "").startswith("actions/upload-artifact") for s in steps)
