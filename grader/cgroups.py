@@ -21,7 +21,8 @@ class Cgroup:
     @classmethod
     def create(cls, memory_bytes, processes):
         """A fresh cgroup with these limits, or None if this machine does not let us make one."""
-        name = f"grader-{uuid.uuid4().hex[:12]}"
+        remove_stale()
+        name = f"grader-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         try:
             if (ROOT / "cgroup.controllers").exists():
                 group = ROOT / name
@@ -71,6 +72,17 @@ class Cgroup:
         for path in {self.dirs["memory"], self.dirs["pids"]}:
             try:
                 path.rmdir()
+            except OSError:
+                pass
+
+
+def remove_stale():
+    """Remove the empty groups of grade processes that were killed before they could clean up."""
+    for group in [*ROOT.glob("grader-*"), *ROOT.glob("memory/grader-*"), *ROOT.glob("pids/grader-*")]:
+        creator = group.name.split("-")[1]
+        if creator.isdigit() and not Path(f"/proc/{creator}").exists():
+            try:
+                group.rmdir()  # fails while processes remain in it: then it is not stale
             except OSError:
                 pass
 

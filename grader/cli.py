@@ -5,6 +5,8 @@
     grade release OUTDIR [--force] [--no-validate]                          build the learner release
     grade selfcheck                                                         mutation check of the suites
     grade merge-lms GRADEBOOK CANVAS --assignment NAME --out FILE           fill a Canvas export
+    grade batch SUBMISSIONS --out RESULTS [--jobs N] [--dask ADDR] [--shard I/N]  grade a class
+    grade merge RESULTS... --out RESULTS                                    merge shards
 
 Exit status: 0 graded; 1 graded but below --fail-under; 2 usage error; 3 grader error.
 """
@@ -26,7 +28,7 @@ from grader.sandbox import Limits
 from grader.sources import UsageError
 
 EXIT_OK, EXIT_BELOW, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
-COMMANDS = ("build", "release", "selfcheck", "merge-lms")
+COMMANDS = ("build", "release", "selfcheck", "merge-lms", "batch", "merge")
 
 
 def grade_parser():
@@ -127,6 +129,25 @@ def run_selfcheck(argv, console):
     return selfcheck(selfcheck_parser().parse_args(argv), console)
 
 
+def run_batch(argv, console):
+    from grader.batch_run import batch_parser
+    from grader.batch_run import run_batch as batch
+
+    args, grade_args = batch_parser().parse_known_args(argv)
+    extra = grade_parser().parse_args(["exercises", *grade_args])  # refuse unknown options before starting
+    for flag in ("json", "gradescope", "junit", "markdown", "html", "csv"):
+        if getattr(extra, flag):
+            raise UsageError(f"--{flag} is per submission: grade batch writes one JSON per submission in --out")
+    return batch(args, grade_args, console)
+
+
+def run_merge(argv, console):
+    from grader.batch_run import merge_parser
+    from grader.batch_run import run_merge as merge
+
+    return merge(merge_parser().parse_args(argv), console)
+
+
 def run_merge_lms(argv, console):
     from grader.formats.gradebook import merge_canvas
 
@@ -155,8 +176,8 @@ def main(argv=None):
     console = Console()
     errors = Console(stderr=True, soft_wrap=True)
     command = argv[0] if argv and argv[0] in COMMANDS else None
-    runner = {"build": run_build, "release": run_release, "selfcheck": run_selfcheck,
-              "merge-lms": run_merge_lms}.get(command, run_grade)
+    runner = {"build": run_build, "release": run_release, "selfcheck": run_selfcheck, "merge-lms": run_merge_lms,
+              "batch": run_batch, "merge": run_merge}.get(command, run_grade)
     try:
         return runner(argv[1:] if command else argv, console)
     except UsageError as exc:

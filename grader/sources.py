@@ -62,7 +62,7 @@ def choose(directory, exercise):
     for path in (py, nb):
         if path.is_file():
             return Source(exercise, path, f"the only {exercise} file")
-    return Source(exercise, None, "", f"no {py.name} or {nb.name} in {directory}: add one to grade this exercise")
+    return Source(exercise, None, "", f"no {py.name} or {nb.name} in the submission: add one to grade this exercise")
 
 
 def locate(path, only=None):

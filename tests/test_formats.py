@@ -110,10 +110,10 @@ def test_gradebook_row_and_canvas_merge(outputs, root, tmp_path):
     rows = list(csv.DictReader(io.StringIO((outputs / "gradebook.csv").read_text())))
     report = json.loads((outputs / "report.json").read_text())
     assert rows == [{"id": "student-42", "total": f"{report['score']:g}", "max_score": f"{report['max_score']:g}",
-                     **{e["name"]: f"{e['score']:g}" for e in report["exercises"]}, "status": "graded"}]
+                     **{e["name"]: f"{e['score']:g}" for e in report["exercises"]}, "status": "graded", "reason": ""}]
     gradebook = tmp_path / "ours.csv"
     ours = (outputs / "gradebook.csv").read_text().replace("student-42", "alan")
-    gradebook.write_text(ours + f"nobody,1,{report['max_score']:g},,,,graded\n")
+    gradebook.write_text(ours + f"nobody,1,{report['max_score']:g},,,,graded,\n")
     out = tmp_path / "merged.csv"
     assert main(["merge-lms", str(gradebook), str(root / "tests/fixtures/canvas_export.csv"), "--assignment",
                  "RNN (202)", "--out", str(out)]) == 0

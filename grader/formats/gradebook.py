@@ -10,14 +10,18 @@ import io
 
 from grader.exercise_builder import EXERCISES
 
-COLUMNS = ["id", "total", "max_score", *EXERCISES, "status"]
+COLUMNS = ["id", "total", "max_score", *EXERCISES, "status", "reason"]
 POINTS_POSSIBLE = "Points Possible"
 
 
-def row(report, submission_id, status="graded"):
+def row(report, submission_id, status="graded", reason=""):
+    """A gradebook row; `report` is None for a submission that could not be graded (blank scores)."""
+    if report is None:
+        return {"id": submission_id, "total": "", "max_score": "", **dict.fromkeys(EXERCISES, ""),
+                "status": status, "reason": reason}
     scores = {e["name"]: f"{e['score']:g}" for e in report["exercises"]}
     return {"id": submission_id, "total": f"{report['score']:g}", "max_score": f"{report['max_score']:g}",
-            **{e: scores.get(e, "") for e in EXERCISES}, "status": status}
+            **{e: scores.get(e, "") for e in EXERCISES}, "status": status, "reason": reason}
 
 
 def to_csv(rows):

@@ -1,0 +1,224 @@
+"""`grade batch`: grade a whole class, resumably, on this machine or on a Dask cluster.
+
+    discover -> shard -> skip what is already graded -> grade (pool or Dask) -> gradebook + summary
+
+Each submission (a sub-directory, a `.zip`, or an `.ipynb` holding every exercise) is graded exactly
+as `grade` grades it, in a fresh `grade` process of its own, with a time budget. Its result is
+written atomically to `RESULTS/<id>.json` as soon as it is known, keyed by a hash of the
+submission's content and of everything that decides its grade (suites, solutions, grader code,
+options): running the same command again grades only what is missing or changed.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.exercise_builder import EXERCISES
+from grader.sources import UsageError
+
+GRADER_DIR = Path(__file__).resolve().parent
+MAX_ZIP_BYTES = 64 << 20
+MAX_ZIP_MEMBERS = 2000
+RUNNING = set()  # grade processes in flight, so an interrupted batch can stop them
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    """In the child before exec: get SIGKILL when the batch process dies (kill -9 included)."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def kill_running():
+    for process in list(RUNNING):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@dataclass
+class Submission:
+    """One learner's work: `path` is a directory, a `.zip` or a notebook; `id` names its result."""
+
+    id: str
+    path: Path
+    kind: str  # "directory", "zip", "notebook" or "other"
+    key: str = ""
+
+
+@dataclass
+class BatchOptions:
+    """What decides a grade besides the submission (part of every result's key), and how to run."""
+
+    grade_args: list = field(default_factory=list)
+    budget_s: float = 900.0
+    jobs: int = 1
+
+
+def submission_id(path):
+    stem = path.name if path.is_dir() else path.stem
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) or "unnamed"
+
+
+def discover(root):
+    """Every entry of `root` as a Submission, sorted by id; anything else is kind "other"."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a directory of submissions (one sub-directory, .zip or .ipynb each)")
+    found = []
+    for path in sorted(root.iterdir()):
+        if path.name.startswith("."):
+            continue
+        kind = ("directory" if path.is_dir() else "zip" if path.suffix == ".zip"
+                else "notebook" if path.suffix == ".ipynb" else "other")
+        found.append(Submission(submission_id(path), path, kind))
+    return found
+
+
+def shard(submissions, spec):
+    """Keep shard I of N ("I/N", 1-based): every N-th submission in id order, for CI matrices."""
+    if not spec:
+        return submissions
+    match = re.fullmatch(r"(\d+)/(\d+)", spec)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise UsageError(f"--shard {spec}: expected I/N with 1 <= I <= N, e.g. --shard 2/4")
+    index, count = int(match[1]), int(match[2])
+    return [s for i, s in enumerate(submissions) if i % count == index - 1]
+
+
+def hash_tree(digest, path):
+    for file in sorted(p for p in Path(path).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(file.relative_to(path)).encode() + b"\0" + file.read_bytes() + b"\0")
+
+
+def grading_key(options):
+    """A hash of everything besides the submission that decides its grade."""
+    digest = hashlib.sha256(json.dumps(options.grade_args).encode())
+    hash_tree(digest, GRADER_DIR)
+    if (GRADER_DIR.parent / "solutions").is_dir():
+        hash_tree(digest, GRADER_DIR.parent / "solutions")
+    return digest.hexdigest()
+
+
+def content_key(submission, grading):
+    digest = hashlib.sha256(grading.encode())
+    if submission.path.is_dir():
+        hash_tree(digest, submission.path)
+    else:
+        digest.update(submission.path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def unpack(submission, into):
+    """Return a directory `grade` can grade for `submission`, or raise ValueError saying why not."""
+    if submission.kind == "directory":
+        return submission.path
+    if submission.kind == "notebook":
+        # One notebook holding every exercise: the same source stands for each module.
+        for exercise in EXERCISES:
+            shutil.copyfile(submission.path, into / f"{exercise}.ipynb")
+        return into
+    if submission.kind == "zip":
+        return safe_extract(submission.path, into)
+    raise ValueError(f"not a submission: {submission.path.name} is neither a directory, a .zip nor an .ipynb")
+
+
+def safe_extract(archive, into):
+    """Extract a zip refusing absolute or `..` paths, links, and more than MAX_ZIP_BYTES in all."""
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = bundle.infolist()
+            if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+                raise ValueError(f"{archive.name} is too large to grade (over {MAX_ZIP_BYTES >> 20} MiB unpacked)")
+            for member in members:
+                target = (into / member.filename).resolve()
+                if not target.is_relative_to(into.resolve()) or (member.external_attr >> 28) == 0o12:
+                    raise ValueError(f"{archive.name} holds an unsafe path or link: {member.filename}")
+            bundle.extractall(into)
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"{archive.name} is not a valid zip file ({exc})") from None
+    entries = [p for p in into.iterdir() if not p.name.startswith(("__MACOSX", "."))]
+    # A zip of a folder holds that folder: grade what is inside it.
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else into
+
+
+def reason_of(report):
+    """A short reason for the gradebook: what the first check that errored says (a syntax error, a
+    time limit, a missing file), or nothing when every check ran."""
+    errors = [t for t in report["tests"] if t["status"] == "error"]
+    return f"{errors[0]['exercise']}: {errors[0]['message'][:160]}" if errors else ""
+
+
+def grade_submission(path, kind, grade_args, budget_s):
+    """Grade one submission in a fresh `grade` process; return a JSON-ready result (never raises).
+
+    Importable on Dask workers: it needs only the submission's path on a shared filesystem.
+    """
+    started = time.monotonic()
+    submission = Submission(submission_id(Path(path)), Path(path), kind)
+    with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
+        unpacked = Path(tmp) / "unpacked"
+        unpacked.mkdir()
+        try:
+            target = unpack(submission, unpacked)
+        except ValueError as exc:
+            return result(submission, "not a submission", str(exc), None, started)
+        report_path = Path(tmp) / "report.json"
+        command = [sys.executable, "-m", "grader.cli", str(target), "--json", str(report_path), "--quiet",
+                   *grade_args]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True, cwd=GRADER_DIR.parent, preexec_fn=die_with_parent)
+        RUNNING.add(process)
+        try:
+            output, _ = process.communicate(timeout=budget_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return result(submission, "timeout", f"grading took longer than its budget of {budget_s:g} s",
+                          None, started)
+        finally:
+            RUNNING.discard(process)
+        if process.returncode not in (0, 1) or not report_path.exists():
+            return result(submission, "crash", f"grade exited {process.returncode}: {output.strip()[-300:]}",
+                          None, started)
+        report = json.loads(report_path.read_text())
+        return result(submission, "graded", reason_of(report), report, started)
+
+
+def result(submission, status, reason, report, started):
+    return {"id": submission.id, "submission": str(submission.path), "status": status, "reason": reason,
+            "duration_s": round(time.monotonic() - started, 3), "report": report}
+
+
+def write_result(results_dir, data):
+    """Write one result atomically: a crash or kill -9 leaves the old file or the new one, never half."""
+    path = Path(results_dir) / f"{data['id']}.json"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def load_results(results_dir):
+    """Every result in `results_dir`, by id (unreadable files are ignored: they get regraded)."""
+    results = {}
+    for path in sorted(Path(results_dir).glob("*.json")):
+        if path.name in ("summary.json",):
+            continue
+        try:
+            data = json.loads(path.read_text())
+            results[data["id"]] = data
+        except (OSError, ValueError, KeyError):
+            continue
+    return results
