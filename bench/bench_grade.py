@@ -1,7 +1,7 @@
 """Benchmark: what grading costs against the bare floor, measured in the same run.
 
 - full: `grade solutions` (every suite, isolated workers, device-check process), wall time and peak
-  memory of its whole process tree;
+  memory (PSS) of its whole process tree;
 - floor: one plain Python process that imports TensorFlow and runs the same reference code on the
   same workloads as the checks (numpy forward checks, the public model checks, training on the
   hidden words, the two-device predictions), with no isolation and no pytest;
@@ -19,12 +19,23 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def memory_kb(pid):
+    """Proportional set size (KiB): resident memory with pages shared by n processes counted 1/n
+    each, so forked workers that share their parent's pages are not counted twice."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def tree_rss_kb(pid):
-    """Resident memory (KiB) of `pid` and all its descendants, read from /proc."""
-    children, rss = {}, {}
+    """Memory (PSS, KiB) of `pid` and all its descendants, read from /proc."""
+    children = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
@@ -32,11 +43,10 @@ def tree_rss_kb(pid):
             except OSError:
                 continue
             children.setdefault(int(stat[1]), []).append(int(entry))
-            rss[int(entry)] = int(stat[21]) * PAGE_KB
     total, stack = 0, [pid]
     while stack:
         current = stack.pop()
-        total += rss.get(current, 0)
+        total += memory_kb(current)
         stack += children.get(current, [])
     return total
 
@@ -116,7 +126,7 @@ def main():
     median = {name: statistics.median(t for t, _ in rows) for name, rows in results.items()}
     peak = {name: max(p for _, p in rows) / 1024 for name, rows in results.items()}
     for name in runs:
-        print(f"{name:>8}: {median[name]:6.2f} s (median of {args.repeat}), peak tree RSS {peak[name]:7.0f} MiB")
+        print(f"{name:>8}: {median[name]:6.2f} s (median of {args.repeat}), peak tree PSS {peak[name]:7.0f} MiB")
     print(f"grade (all suites) / floor: {median['full'] / median['floor']:.2f}x   (goal <= 1.3x)")
     print(f"grade --only forward: {median['forward']:.2f} s   (goal <= 1 s)")
     print(f"peak memory per grading / floor: {peak['full'] / peak['floor']:.2f}x")

@@ -9,6 +9,7 @@ submission's content and of everything that decides its grade (suites, solutions
 options): running the same command again grades only what is missing or changed.
 """
 
+import atexit
 import hashlib
 import json
 import os
@@ -18,26 +19,21 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import preload
 from grader.exercise_builder import EXERCISES
+from grader.sandbox import Limits
 from grader.sources import UsageError
 
 GRADER_DIR = Path(__file__).resolve().parent
 MAX_ZIP_BYTES = 64 << 20
 MAX_ZIP_MEMBERS = 2000
 RUNNING = set()  # grade processes in flight, so an interrupted batch can stop them
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent():
-    """In the child before exec: get SIGKILL when the batch process dies (kill -9 included)."""
-    import ctypes
-
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def kill_running():
@@ -65,6 +61,7 @@ class BatchOptions:
     grade_args: list = field(default_factory=list)
     budget_s: float = 900.0
     jobs: int = 1
+    preload: bool = True  # not part of the key: it changes the speed, never the grade
 
 
 def submission_id(path):
@@ -161,11 +158,58 @@ def reason_of(report):
     return f"{errors[0]['exercise']}: {errors[0]['message'][:160]}" if errors else ""
 
 
-def grade_submission(path, kind, grade_args, budget_s):
+class SlotPool:
+    """This process's preloaded TensorFlow slots (preload.py), one per submission being graded at once."""
+
+    def __init__(self):
+        self.idle, self.all, self.lock = [], [], threading.Lock()
+
+    def acquire(self, grade_args):
+        """An idle slot, a new one, or None if TensorFlow cannot be preloaded here (then: grade without)."""
+        with self.lock:
+            if self.idle:
+                return self.idle.pop()
+        try:
+            slot = preload.Slot(Limits(), learner="off" not in grade_args)
+        except (OSError, RuntimeError):
+            return None
+        with self.lock:
+            self.all.append(slot)
+        return slot
+
+    def release(self, slot):
+        with self.lock:
+            self.idle.append(slot)
+
+    def close(self):
+        with self.lock:
+            for slot in self.all:
+                slot.close()
+            self.idle, self.all = [], []
+
+
+SLOTS = SlotPool()
+atexit.register(SLOTS.close)
+
+
+def grade_submission(path, kind, grade_args, budget_s, use_preload=True):
     """Grade one submission in a fresh `grade` process; return a JSON-ready result (never raises).
 
-    Importable on Dask workers: it needs only the submission's path on a shared filesystem.
+    With `use_preload`, the grade process borrows one of this process's slots, whose TensorFlow is
+    already imported. Importable on Dask workers: it needs only the submission's path on a shared
+    filesystem.
     """
+    if not use_preload:
+        return grade_in_process(path, kind, grade_args, budget_s, None)
+    slot = SLOTS.acquire(grade_args)
+    try:
+        return grade_in_process(path, kind, grade_args, budget_s, slot)
+    finally:
+        if slot:
+            SLOTS.release(slot)
+
+
+def grade_in_process(path, kind, grade_args, budget_s, slot):
     started = time.monotonic()
     submission = Submission(submission_id(Path(path)), Path(path), kind)
     with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
@@ -178,8 +222,10 @@ def grade_submission(path, kind, grade_args, budget_s):
         report_path = Path(tmp) / "report.json"
         command = [sys.executable, "-m", "grader.cli", str(target), "--json", str(report_path), "--quiet",
                    *grade_args]
+        env, fds = ({**os.environ, **slot.environment()}, slot.fds()) if slot else (None, ())
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   start_new_session=True, cwd=GRADER_DIR.parent, preexec_fn=die_with_parent)
+                                   start_new_session=True, cwd=GRADER_DIR.parent, preexec_fn=preload.die_with_parent,
+                                   env=env, pass_fds=fds)
         RUNNING.add(process)
         try:
             output, _ = process.communicate(timeout=budget_s)
@@ -190,6 +236,8 @@ def grade_submission(path, kind, grade_args, budget_s):
                           None, started)
         finally:
             RUNNING.discard(process)
+            if slot and slot.learner:
+                preload.scrub(slot.learner.process.pid)  # a killed grade process leaves nothing running
         if process.returncode not in (0, 1) or not report_path.exists():
             return result(submission, "crash", f"grade exited {process.returncode}: {output.strip()[-300:]}",
                           None, started)

@@ -27,6 +27,8 @@ def batch_parser():
     parser.add_argument("--shard", metavar="I/N", help="grade only shard I of N (for CI matrices; see grade merge)")
     parser.add_argument("--budget", type=float, default=900.0, metavar="S",
                         help="wall-clock budget per submission (default 900 s)")
+    parser.add_argument("--no-preload", action="store_true",
+                        help="import TensorFlow afresh for every submission (slower; for comparison)")
     return parser
 
 
@@ -34,7 +36,8 @@ def run_batch(args, grade_args, console):
     submissions = batch.shard(batch.discover(args.submissions), args.shard)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    options = batch.BatchOptions(grade_args=grade_args, budget_s=args.budget, jobs=args.jobs)
+    options = batch.BatchOptions(grade_args=grade_args, budget_s=args.budget, jobs=args.jobs,
+                                 preload=not args.no_preload)
     grading = batch.grading_key(options)
     done = batch.load_results(out)
     todo = []
@@ -61,7 +64,7 @@ def run_jobs(todo, options, dask_address):
     """Yield (submission, result) as each finishes, from the local pool or from Dask."""
     if not todo:
         return
-    arguments = [(str(s.path), s.kind, options.grade_args, options.budget_s) for s in todo]
+    arguments = [(str(s.path), s.kind, options.grade_args, options.budget_s, options.preload) for s in todo]
     if dask_address:
         yield from run_on_dask(todo, arguments, dask_address)
         return
@@ -74,6 +77,8 @@ def run_jobs(todo, options, dask_address):
             pool.shutdown(cancel_futures=True)
             batch.kill_running()
             raise
+        finally:
+            batch.SLOTS.close()
 
 
 def run_on_dask(todo, arguments, address):

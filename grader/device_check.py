@@ -61,6 +61,28 @@ def run(request, tf, keras, np, devices):
     return placed
 
 
+def answer(line, tf, keras, np, devices, gpu_present):
+    try:
+        placed = run(json.loads(line), tf, keras, np, devices)
+        return {"ok": True, "devices": placed, "gpu_present": gpu_present}
+    except Exception as exc:  # any failure is the model's: report it, keep serving
+        return {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+
+
+def serve_forked(fd, *context):
+    """Batch mode (preload.py): one forked child per request, so no op ever runs in this process."""
+    import socket
+
+    control = socket.socket(fileno=fd)
+    requests = control.makefile("rb")
+    for line in requests:
+        pid = os.fork()
+        if pid == 0:
+            control.sendall((json.dumps(answer(line, *context)) + "\n").encode())
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+
 def main():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
@@ -68,13 +90,10 @@ def main():
     import tensorflow as tf
 
     devices, gpu_present = configure_devices(tf)
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve-fd":
+        return serve_forked(int(sys.argv[2]), tf, keras, np, devices, gpu_present)
     for line in sys.stdin:
-        try:
-            placed = run(json.loads(line), tf, keras, np, devices)
-            reply = {"ok": True, "devices": placed, "gpu_present": gpu_present}
-        except Exception as exc:  # any failure is the model's: report it, keep serving
-            reply = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.write(json.dumps(answer(line, tf, keras, np, devices, gpu_present)) + "\n")
         sys.stdout.flush()
 
 

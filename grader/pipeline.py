@@ -7,6 +7,7 @@ Only `run_suites` reaches learner code, and only through worker processes (see `
 
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -153,6 +154,14 @@ def describe_environment(job):
     )
 
 
+def remove_stale_workspaces(parent):
+    """Delete the workspaces of grade processes that were killed before they could clean up."""
+    for workspace in parent.glob("grade-*-*"):
+        creator = workspace.name.split("-")[1]
+        if creator.isdigit() and not Path(f"/proc/{creator}").exists():
+            shutil.rmtree(workspace, ignore_errors=True)
+
+
 STEPS = [locate_sources, prepare_sources, run_suites, score, describe_environment]
 
 
@@ -161,7 +170,8 @@ def grade(job):
     started = time.monotonic()
     # On /dev/shm, what a worker writes counts against its memory cgroup: filling the disk is a memory bomb.
     shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-    with tempfile.TemporaryDirectory(prefix="grade-", dir=shm) as workspace:
+    remove_stale_workspaces(Path(shm or tempfile.gettempdir()))
+    with tempfile.TemporaryDirectory(prefix=f"grade-{os.getpid()}-", dir=shm) as workspace:
         job.workspace = Path(workspace)
         for step in STEPS:
             step(job)

@@ -75,11 +75,11 @@ def rlimits(limits, cgroup):
     with a pids cgroup it is only a loose outer bound and the cgroup does the per-worker counting.
     """
     return {
-        resource.RLIMIT_CPU: limits.cpu_s,
-        resource.RLIMIT_FSIZE: limits.file_bytes,
-        resource.RLIMIT_NOFILE: limits.open_files,
-        resource.RLIMIT_NPROC: limits.processes if cgroup is None else limits.processes * 16,
-        resource.RLIMIT_CORE: 0,
+        "RLIMIT_CPU": limits.cpu_s,
+        "RLIMIT_FSIZE": limits.file_bytes,
+        "RLIMIT_NOFILE": limits.open_files,
+        "RLIMIT_NPROC": limits.processes if cgroup is None else limits.processes * 16,
+        "RLIMIT_CORE": 0,
     }
 
 
@@ -87,12 +87,13 @@ def make_preexec(limits, cgroup, address_space=None):
     """The function run in the child between fork and exec: join the cgroup, then set rlimits."""
     table = rlimits(limits, cgroup)
     if address_space:
-        table[resource.RLIMIT_AS] = address_space
+        table["RLIMIT_AS"] = address_space
 
     def preexec():
         if cgroup is not None:
             cgroup.join(os.getpid())
-        for which, value in table.items():
+        for name, value in table.items():
+            which = getattr(resource, name)
             soft, hard = resource.getrlimit(which)
             value = value if hard == resource.RLIM_INFINITY else min(value, hard)
             resource.setrlimit(which, (value, value))
@@ -124,36 +125,50 @@ class Bubblewrap(PlainProcess):
     name = "bubblewrap"
 
     def launch(self, src, instance, module, fds, hash_seed, cgroup):
-        argv = [shutil.which("bwrap"), "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-                "--die-with-parent", "--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev",
-                "--size", str(64 << 20), "--tmpfs", "/tmp"]
-        for path in ("/usr", "/bin", "/lib", "/lib64", "/etc"):
-            argv += ["--ro-bind-try", path, path]
-        for source, target in python_dirs():
-            argv += declare_parents(target) + ["--ro-bind", str(source), str(target)]
-        for hidden in grader_copies():
-            argv += ["--tmpfs", str(hidden)]
-        argv += ["--perms", "0755", "--dir", "/opt/grader-worker",
-                 "--ro-bind", str(WORKER_SCRIPT), "/opt/grader-worker/worker.py",
-                 "--ro-bind", str(src), "/submission", "--perms", "0755", "--dir", "/job",
-                 "--ro-bind", str(instance / "in"), "/job/in", "--bind", str(instance / "out"), "/job/out",
-                 "--bind", str(instance / "home"), "/job/home", "--chdir", "/job/home"]
-        env = worker_environment("/job/home", hash_seed)
-        for key, value in env.items():
-            argv += ["--setenv", key, value]
-        if os.geteuid() == 0:
-            for path in ("out", "home"):
-                os.chown(instance / path, NOBODY, NOBODY)
-            argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", shutil.which("setpriv"),
-                     f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all",
-                     "--no-new-privs"]
-        else:
-            argv += ["--"]
-        argv += [sys.executable, "-s", "-P", "-B", "/opt/grader-worker/worker.py", "/submission", "/job/in",
-                 "/job/out", module, *map(str, fds)]
+        mounts = ["--ro-bind", str(src), "/submission", "--perms", "0755", "--dir", "/job",
+                  "--ro-bind", str(instance / "in"), "/job/in", "--bind", str(instance / "out"), "/job/out",
+                  "--bind", str(instance / "home"), "/job/home", "--chdir", "/job/home"]
+        give_to_worker(instance / "out", instance / "home")
+        argv = sandbox_command(mounts, worker_environment("/job/home", hash_seed))
+        argv += ["/submission", "/job/in", "/job/out", module, *map(str, fds)]
         # bwrap itself gets a clean environment too: its own /proc/1/environ is readable inside.
         return Launch(argv, {"PATH": "/usr/bin:/bin"}, make_preexec(self.limits, cgroup), "/submission",
                       "/job/in", "/job/out", "/job/home")
+
+
+def sandbox_command(mounts, env, private_tmp=True):
+    """The bwrap command line that runs worker.py (arguments to follow) with these extra mounts.
+
+    private_tmp: a 64 MiB tmpfs at /tmp, mounted first so that Python directories under /tmp (a
+    virtual environment there) stay visible on top of it.
+    """
+    argv = [shutil.which("bwrap"), "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--die-with-parent", "--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev"]
+    if private_tmp:
+        argv += ["--size", str(64 << 20), "--tmpfs", "/tmp"]
+    for path in ("/usr", "/bin", "/lib", "/lib64", "/etc"):
+        argv += ["--ro-bind-try", path, path]
+    for source, target in python_dirs():
+        argv += declare_parents(target) + ["--ro-bind", str(source), str(target)]
+    for hidden in grader_copies():
+        argv += ["--tmpfs", str(hidden)]
+    argv += ["--perms", "0755", "--dir", "/opt/grader-worker",
+             "--ro-bind", str(WORKER_SCRIPT), "/opt/grader-worker/worker.py", *mounts]
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    if os.geteuid() == 0:
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", shutil.which("setpriv"),
+                 f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all", "--no-new-privs"]
+    else:
+        argv += ["--"]
+    return argv + [sys.executable, "-s", "-P", "-B", "/opt/grader-worker/worker.py"]
+
+
+def give_to_worker(*paths):
+    """Directories the worker writes to belong to the uid it runs as (65534 when we are root)."""
+    if os.geteuid() == 0:
+        for path in paths:
+            os.chown(path, NOBODY, NOBODY)
 
 
 def python_dirs():

@@ -182,11 +182,63 @@ def serve(worker, requests, responses):
 
 
 def main(argv):
+    if argv[1] == "--zygote":
+        return zygote(int(argv[2]))
     src_dir, in_dir, out_dir, module_name, request_fd, response_fd = argv[1:7]
     hide_grader_packages()
     requests = os.fdopen(int(request_fd), "r")
     responses = os.fdopen(int(response_fd), "w")
     serve(Worker(src_dir, in_dir, out_dir, module_name), requests, responses)
+
+
+def zygote(control_fd):
+    """Import TensorFlow once, then fork one fresh worker per request on the control socket.
+
+    Forking works only before TensorFlow has run an op, so the zygote runs none. It is made
+    non-dumpable, so a worker (same uid) can neither ptrace it nor open its file descriptors through
+    /proc; each child closes the control socket before anything else.
+    """
+    import ctypes
+    import resource
+    import socket
+
+    hide_grader_packages()
+    import keras  # noqa: F401 - the point: paid once, shared by every forked worker
+
+    ctypes.CDLL(None).prctl(4, 0)  # PR_SET_DUMPABLE = 4
+    control = socket.socket(fileno=control_fd)
+    control.sendall(b'{"ready": true}\n')
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+        if not message:
+            return
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                os.setsid()
+                os.dup2(fds[2], 1)  # the learner's printed output goes to the job's log
+                os.dup2(fds[2], 2)
+                for name, value in request["rlimits"].items():
+                    which = getattr(resource, name)
+                    hard = resource.getrlimit(which)[1]
+                    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+                    resource.setrlimit(which, (value, value))
+                os.chdir(request["home"])
+                worker = Worker(request["src"], request["in"], request["out"], request["module"])
+                serve(worker, os.fdopen(fds[0], "r"), os.fdopen(fds[1], "w"))
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        while True:  # reap workers that have ended, so none lingers as a zombie
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
 
 
 if __name__ == "__main__":

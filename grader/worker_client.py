@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -19,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import safe_io
+from grader import preload, safe_io
 from grader.cgroups import Cgroup
-from grader.sandbox import Limits, PlainProcess
+from grader.sandbox import Limits, PlainProcess, rlimits
 
 # Signals that mean the worker hit one of its rlimits, and how the report names them.
 RLIMIT_SIGNALS = {signal.SIGXFSZ: "output too large", signal.SIGXCPU: "CPU time limit"}
@@ -86,12 +87,14 @@ class ExportedModel:
 class LearnerModule:
     """Calls into one learner module, `src_dir/name.py`, in its own worker process."""
 
-    def __init__(self, src_dir, work_dir, name, limits=None, hash_seed=0, isolation=None):
+    def __init__(self, src_dir, work_dir, name, limits=None, hash_seed=0, isolation=None, zygote=None):
         self.src_dir, self.name = Path(src_dir), name
         self.work_dir = Path(work_dir)
         self.limits = limits or Limits()
         self.hash_seed = hash_seed
         self.isolation = isolation or PlainProcess(self.limits)
+        # A preloaded TensorFlow zygote (preload.py) forks this module's workers, when batch grading.
+        self.zygote = zygote if hash_seed == 0 else None
         self.process = None
         self.cgroup = None
         self.pids_seen = 0
@@ -104,6 +107,8 @@ class LearnerModule:
         """Start the worker and ask it to import the module; the reply is read at the first call."""
         if self.process is not None or self.import_problem is not None:
             return
+        if self.zygote:
+            return self.start_forked()
         self.generation += 1
         self.instance = self.work_dir / f"{self.name}-{self.hash_seed}-{self.generation}"
         for sub in ("in", "out", "home"):
@@ -128,6 +133,39 @@ class LearnerModule:
         self.started_at = time.monotonic()
         self.pending_import = self.send({"op": "import"})
 
+    def start_forked(self):
+        """Like start(), but the worker is forked by the batch slot's zygote, TensorFlow already imported."""
+        self.generation += 1
+        self.instance = Path(self.zygote["slot"])
+        preload.scrub(self.zygote["pid"])
+        preload.reset_slot(self.instance, self.src_dir)
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        self.cgroup = Cgroup.create(self.limits.memory_bytes, self.limits.processes)
+        self.pids_seen = 0
+        request = {"module": self.name, "src": "/slot/src", "in": "/slot/in", "out": "/slot/out",
+                   "home": "/slot/home", "rlimits": rlimits(self.limits, self.cgroup)}
+        control = socket.socket(fileno=os.dup(self.zygote["fd"]))
+        log = os.open(self.instance / "output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            socket.send_fds(control, [json.dumps(request).encode()], [to_worker_r, from_worker_w, log])
+            reply = preload.read_line(control, self.limits.import_s)
+        finally:
+            control.close()
+            for fd in (to_worker_r, from_worker_w, log):
+                os.close(fd)
+        if not reply or "pid" not in reply:
+            raise WorkerExited(f"the preloaded TensorFlow process could not start a worker for {self.name}.py")
+        pid = preload.host_pid(self.zygote["pid"], reply["pid"])
+        if self.cgroup is not None:
+            self.cgroup.join(pid)
+        self.process = preload.ForkedProcess(pid)
+        self.requests = os.fdopen(to_worker_w, "w")
+        self.replies = from_worker_r
+        self.reader = safe_io.LineReader(from_worker_r)
+        self.started_at = time.monotonic()
+        self.pending_import = self.send({"op": "import"})
+
     def stop(self):
         """Kill the worker's whole process group (and anything left in its cgroup); forget its objects."""
         if self.process is None:
@@ -146,6 +184,9 @@ class LearnerModule:
 
     def close(self):
         self.stop()
+        if self.zygote:
+            preload.reset_slot(Path(self.zygote["slot"]), None)  # leave nothing of this learner behind
+            return
         for generation in range(1, self.generation + 1):
             shutil.rmtree(self.work_dir / f"{self.name}-{self.hash_seed}-{generation}", ignore_errors=True)
 
@@ -295,8 +336,8 @@ class LearnerModule:
         code = self.process.wait()
         counters = self.cgroup.counters() if self.cgroup is not None else {}
         self.stop()
-        # bwrap reports a child killed by signal N as exit status 128 + N.
-        killed_by = -code if code < 0 else code - 128 if code > 128 else None
+        # bwrap reports a child killed by signal N as exit status 128 + N; a forked worker's is unknown.
+        killed_by = None if code is None else -code if code < 0 else code - 128 if code > 128 else None
         if killed_by in RLIMIT_SIGNALS:
             limit = RLIMIT_SIGNALS[killed_by]
             return WorkerExited(f"{limit}: {what} was stopped ({self.describe_limit(limit)})")
@@ -305,7 +346,7 @@ class LearnerModule:
         if counters.get("pids"):
             return WorkerExited(f"process limit: {what} started more than {self.limits.processes} "
                                 "processes or threads")
-        how = f"killed by signal {killed_by}" if killed_by else f"exit status {code}"
+        how = f"killed by signal {killed_by}" if killed_by else "it ended" if code is None else f"exit status {code}"
         return WorkerExited(
             f"the worker process ended ({how}) during {what}: does your code call "
             "os._exit(), sys.exit() at import, or crash the interpreter?"

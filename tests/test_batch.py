@@ -163,3 +163,52 @@ def test_a_submission_over_its_budget_is_stopped(root, tmp_path):
 def test_batch_refuses_per_submission_report_flags(root, tmp_path):
     done = batch([tmp_path, "--out", tmp_path / "r", "--junit", tmp_path / "x.xml"], root)
     assert done.returncode == 2 and "per submission" in done.stderr
+
+
+# -- the preloaded TensorFlow ----------------------------------------------------------------------
+LINGERER = '''
+import os as _os
+_build_model = build_model
+
+
+def build_model(n_chars, units=8):
+    if _os.fork() == 0:  # a process left behind, watching the next submission's files
+        open("leak.txt", "w").write("still here")  # in the working directory, where the next one runs
+        import time
+        time.sleep(600)
+    return _build_model(n_chars, units)
+'''
+OBSERVER = '''
+import os as _os
+
+
+def build_model(n_chars, units=8):
+    pids = [p for p in _os.listdir("/proc") if p.isdigit()]
+    raise RuntimeError(f"seen: {sorted(_os.listdir('.'))} {len(pids)} processes")
+'''
+
+
+def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path):
+    """One slot grades three submissions in turn: the second leaves a process and a file behind,
+    the third looks for them. Results equal a run without preloading."""
+    subs = tmp_path / "subs"
+    for name in ("a-ref", "b-lingerer", "c-observer"):
+        shutil.copytree(root / "solutions", subs / name)
+    for name, extra in (("b-lingerer", LINGERER), ("c-observer", OBSERVER)):
+        path = subs / name / "next_letter.py"
+        path.write_text(path.read_text() + extra)
+    runs = {}
+    for mode in ("preload", "fresh"):
+        args = [subs, "--out", tmp_path / mode, "--jobs", "1", "--only", "next_letter"]
+        done = subprocess.run([sys.executable, "-m", "grader.cli", "batch", *map(str, args),
+                               *([] if mode == "preload" else ["--no-preload"])], capture_output=True, text=True,
+                              cwd=root)
+        assert done.returncode == 0, done.stdout + done.stderr
+        runs[mode] = gradebook(tmp_path / mode)
+    scores = {mode: {k: (r["total"], r["status"]) for k, r in rows.items()} for mode, rows in runs.items()}
+    assert scores["preload"] == scores["fresh"]
+    assert runs["preload"]["a-ref"]["total"] == runs["preload"]["a-ref"]["max_score"]
+    observed = json.loads((tmp_path / "preload" / "c-observer.json").read_text())["report"]["tests"]
+    message = next(t["message"] for t in observed if t["name"] == "public/next_letter/test_architecture")
+    assert "seen: [] 3 processes" in message  # bwrap's init, the zygote, this worker: nothing else
+    assert subprocess.run(["ps", "-u", "65534", "-o", "pid="], capture_output=True, text=True).stdout.strip() == ""

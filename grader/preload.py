@@ -1,0 +1,223 @@
+"""Pay TensorFlow's import once per batch slot, not once per submission.
+
+A batch slot keeps two processes that imported TensorFlow and ran no op (forking after an op hangs
+the child; forking before is safe and bit-identical):
+
+- `LearnerZygote`: `worker.py --zygote` inside a bubblewrap sandbox that sees only the system,
+  Python and the slot directory (mounted at /slot). For each submission the grade process puts the
+  learner's files in the slot, and the zygote forks a fresh worker for the `next_letter` module.
+  The new worker is moved into the submission's own cgroup before it reads its first request, and
+  killed with everything it started when the submission is done; the slot is emptied in between,
+  so no submission sees another's files or processes.
+- `DeviceServer`: `device_check.py --serve-fd`, a trusted process that forks a child per model.
+
+The grade process of a slot finds both through the environment variable GRADER_PRELOAD (socket
+file descriptors it inherits, the zygote's pid and the slot directory); learner workers never see
+that variable, since they start with a clean environment.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader import sandbox
+
+ENV = "GRADER_PRELOAD"
+SLOT_DIRS = ("src", "in", "out", "home", "tmp")
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    """In a child before exec: get SIGKILL when the process (thread) that started it dies, kill -9 too."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, 9)
+
+
+def read_line(sock, timeout):
+    """One newline-terminated JSON message from `sock`, or None when it closes or times out."""
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while not data.endswith(b"\n"):
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                return None
+            data += chunk
+    except (TimeoutError, OSError):
+        return None
+    finally:
+        sock.settimeout(None)
+    return json.loads(data)
+
+
+class LearnerZygote:
+    """A sandboxed process with TensorFlow imported, forking one learner worker per request."""
+
+    def __init__(self, limits):
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        self.slot = Path(tempfile.mkdtemp(prefix="grade-slot-", dir=shm))
+        self.slot.chmod(0o755)
+        reset_slot(self.slot, None)  # TensorFlow's import wants a usable TMPDIR
+        self.ours, theirs = socket.socketpair()
+        env = {**sandbox.worker_environment("/slot/home", 0), "TMPDIR": "/slot/tmp"}
+        # No shared /tmp: one submission's files must not outlive it (TMPDIR is the slot's tmp/).
+        argv = sandbox.sandbox_command(["--bind", str(self.slot), "/slot", "--chdir", "/slot"], env,
+                                       private_tmp=False)
+        argv += ["--zygote", str(theirs.fileno())]
+        self.process = subprocess.Popen(argv, env={"PATH": "/usr/bin:/bin"}, pass_fds=(theirs.fileno(),),
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True,
+                                        preexec_fn=sandbox.make_preexec(limits, None))
+        theirs.close()
+        ready = read_line(self.ours, limits.import_s)
+        if not ready or not ready.get("ready"):
+            self.close()
+            raise RuntimeError("the TensorFlow zygote did not start")
+
+    def handle(self):
+        return {"fd": self.ours.fileno(), "pid": self.process.pid, "slot": str(self.slot)}
+
+    def close(self):
+        self.ours.close()
+        sandbox_kill(self.process)
+        shutil.rmtree(self.slot, ignore_errors=True)
+
+
+class DeviceServer:
+    """The trusted device checker with TensorFlow imported and devices configured, one child per model."""
+
+    def __init__(self, limits):
+        self.ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-s", "-P", "-B", "-m", "grader.device_check", "--serve-fd", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"},
+            cwd=Path(__file__).resolve().parents[1], start_new_session=True, preexec_fn=die_with_parent)
+        theirs.close()
+
+    def handle(self):
+        return {"fd": self.ours.fileno()}
+
+    def close(self):
+        self.ours.close()
+        sandbox_kill(self.process)
+
+
+def sandbox_kill(process):
+    try:
+        os.killpg(process.pid, 9)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+class Slot:
+    """Both preloaded processes of one batch slot, and how a grade process is told about them."""
+
+    def __init__(self, limits, learner=True):
+        self.device = DeviceServer(limits)
+        self.learner = LearnerZygote(limits) if learner and sandbox.bubblewrap_works() else None
+
+    def environment(self):
+        handles = {"device": self.device.handle()}
+        if self.learner:
+            handles["learner"] = self.learner.handle()
+        return {ENV: json.dumps(handles)}
+
+    def fds(self):
+        return tuple(h["fd"] for h in json.loads(self.environment()[ENV]).values())
+
+    def close(self):
+        self.device.close()
+        if self.learner:
+            self.learner.close()
+
+
+def attached():
+    """The preloaded processes this grade process was given (an empty dict when graded alone)."""
+    try:
+        return json.loads(os.environ.get(ENV, "{}"))
+    except ValueError:
+        return {}
+
+
+def reset_slot(slot, src):
+    """Empty the slot and put this submission's files (from `src`, if given) in it, read-only."""
+    for name in SLOT_DIRS:
+        shutil.rmtree(slot / name, ignore_errors=True)
+        (slot / name).mkdir()
+    for file in Path(src).iterdir() if src else ():
+        if file.is_file():
+            shutil.copyfile(file, slot / "src" / file.name)
+    sandbox.give_to_worker(slot / "out", slot / "home", slot / "tmp")
+
+
+def scrub(zygote_pid):
+    """Kill every process in the zygote's sandbox but bwrap's init (pid 1) and the zygote (pid 2)."""
+    for pid in descendants(zygote_pid):
+        if namespace_pid(pid) not in (None, 1, 2):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+
+def namespace_pid(pid):
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    nspid = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
+    return int(nspid[-1]) if nspid else None
+
+
+class ForkedProcess:
+    """A worker forked by the zygote: not our child, so it is watched through /proc (no exit status)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def poll(self):
+        try:
+            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return 0
+        return 0 if state in ("Z", "X") else None
+
+    def wait(self, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return None
+
+
+def host_pid(zygote_pid, inner_pid, timeout=5.0):
+    """The host pid of the zygote's child whose pid inside the sandbox is `inner_pid`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in descendants(zygote_pid):
+            if namespace_pid(pid) == inner_pid:
+                return pid
+        time.sleep(0.01)
+    raise RuntimeError(f"the zygote's worker (pid {inner_pid} in its sandbox) was not found")
+
+
+def descendants(pid):
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = [int(c) for c in (task / "children").read_text().split()]
+                found += children
+                stack += children
+        except OSError:
+            continue
+    return found
