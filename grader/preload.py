@@ -62,7 +62,8 @@ class LearnerZygote:
 
     def __init__(self, limits):
         shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-        self.slot = Path(tempfile.mkdtemp(prefix="grade-slot-", dir=shm))
+        # Named like grade workspaces (grade-PID-...), so a killed batch's slots are swept the same way.
+        self.slot = Path(tempfile.mkdtemp(prefix=f"grade-{os.getpid()}-slot-", dir=shm))
         self.slot.chmod(0o755)
         reset_slot(self.slot, None)  # TensorFlow's import wants a usable TMPDIR
         self.ours, theirs = socket.socketpair()
