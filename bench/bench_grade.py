@@ -92,6 +92,12 @@ def floor():
         model(x[:1])
         next_letter.train(model, x, x, epochs=2, seed=3)
         next_letter.predict_next(model, alphabet, "goo")
+    xs, ys, alphabet = encoding.make_dataset("goodbye!", 3, 400, 0)  # the public goodbye! training check
+    keras.utils.set_random_seed(0)
+    model = next_letter.build_model(len(alphabet))
+    next_letter.train(model, xs, ys, seed=0)
+    model(np.stack([np.eye(7, dtype=np.float32)[[alphabet.index(c) for c in w]]
+                    for w in phase_windows("goodbye!", 3)]), training=False)
     for word in ("hello world!", "tensorflow"):  # the hidden words: train, evaluate, two devices
         xs, ys, alphabet = encoding.make_dataset(word, 3, 400, 0)
         keras.utils.set_random_seed(0)
