@@ -25,7 +25,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import preload
+from grader import formats, preload
 from grader.exercise_builder import EXERCISES
 from grader.sandbox import Limits
 from grader.sources import UsageError
@@ -252,10 +252,7 @@ def result(submission, status, reason, report, started):
 
 def write_result(results_dir, data):
     """Write one result atomically: a crash or kill -9 leaves the old file or the new one, never half."""
-    path = Path(results_dir) / f"{data['id']}.json"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    formats.write(json.dumps(data, indent=1) + "\n", Path(results_dir) / f"{data['id']}.json")
 
 
 def load_results(results_dir):

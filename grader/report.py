@@ -18,11 +18,9 @@ def validate(report):
 
 
 def write_json(report, path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    tmp.replace(path)
+    from grader.formats import write
+
+    write(json.dumps(report, indent=2) + "\n", path)
 
 
 def render(report, console=None):

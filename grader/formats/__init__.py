@@ -9,6 +9,7 @@
 | `--csv FILE` | `gradebook.py` | one gradebook row, mergeable into a Canvas export |
 """
 
+import os
 from pathlib import Path
 
 from grader.formats import gradebook, gradescope, html, junit, markdown
@@ -23,9 +24,9 @@ RENDERERS = {
 
 
 def write(text, path):
-    """Write `text` to `path` atomically: a reader never sees half a file."""
+    """Write `text` to `path` atomically: a reader (or a crash, or kill -9) never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
-    tmp.replace(path)
+    os.replace(tmp, path)
