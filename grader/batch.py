@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from grader import formats, preload
 from grader.exercise_builder import EXERCISES
-from grader.sandbox import Limits
+from grader.sandbox import Limits, kill_group
 from grader.sources import UsageError
 
 GRADER_DIR = Path(__file__).resolve().parent
@@ -38,10 +37,7 @@ RUNNING = set()  # grade processes in flight, so an interrupted batch can stop t
 
 def kill_running():
     for process in list(RUNNING):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill_group(process)
 
 
 @dataclass
@@ -230,7 +226,7 @@ def grade_in_process(path, kind, grade_args, budget_s, slot):
         try:
             output, _ = process.communicate(timeout=budget_s)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            kill_group(process)
             process.communicate()
             return result(submission, "timeout", f"grading took longer than its budget of {budget_s:g} s",
                           None, started)

@@ -11,6 +11,8 @@ import time
 import uuid
 from pathlib import Path
 
+from grader.sandbox import creator_is_gone
+
 ROOT = Path("/sys/fs/cgroup")
 
 
@@ -79,8 +81,7 @@ class Cgroup:
 def remove_stale():
     """Remove the empty groups of grade processes that were killed before they could clean up."""
     for group in [*ROOT.glob("grader-*"), *ROOT.glob("memory/grader-*"), *ROOT.glob("pids/grader-*")]:
-        creator = group.name.split("-")[1]
-        if creator.isdigit() and not Path(f"/proc/{creator}").exists():
+        if creator_is_gone(group.name):
             try:
                 group.rmdir()  # fails while processes remain in it: then it is not stale
             except OSError:

@@ -6,7 +6,6 @@ untrusted output (fixed names, size caps, numeric `.npy` only).
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from grader import preload, safe_io
+from grader.sandbox import kill_group
 
 # Agreement demanded between the two devices and the trusted numpy evaluation (TF32 is off).
 DEVICE_ATOL = 1e-5
@@ -86,10 +86,7 @@ class DeviceChecker:
 
     def close(self):
         if self.process is not None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            kill_group(self.process)
             self.process.wait()
             self.process = None
 

@@ -157,8 +157,7 @@ def describe_environment(job):
 def remove_stale_workspaces(parent):
     """Delete the workspaces of grade processes that were killed before they could clean up."""
     for workspace in parent.glob("grade-*-*"):
-        creator = workspace.name.split("-")[1]
-        if creator.isdigit() and not Path(f"/proc/{creator}").exists():
+        if sandbox.creator_is_gone(workspace.name):
             shutil.rmtree(workspace, ignore_errors=True)
 
 

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import sandbox
+from grader import safe_io, sandbox
 
 ENV = "GRADER_PRELOAD"
 SLOT_DIRS = ("src", "in", "out", "home", "tmp")
@@ -41,20 +41,11 @@ def die_with_parent():
 
 
 def read_line(sock, timeout):
-    """One newline-terminated JSON message from `sock`, or None when it closes or times out."""
-    sock.settimeout(timeout)
-    data = b""
+    """One newline-terminated JSON message from `sock`, or None when it closes, times out or is junk."""
     try:
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(1 << 16)
-            if not chunk:
-                return None
-            data += chunk
-    except (TimeoutError, OSError):
+        return json.loads(safe_io.LineReader(sock.fileno()).read_line(timeout, 1 << 16))
+    except (TimeoutError, EOFError, OSError, ValueError, safe_io.UnsafeOutput):
         return None
-    finally:
-        sock.settimeout(None)
-    return json.loads(data)
 
 
 class LearnerZygote:
@@ -87,7 +78,8 @@ class LearnerZygote:
 
     def close(self):
         self.ours.close()
-        sandbox_kill(self.process)
+        sandbox.kill_group(self.process)
+        self.process.wait()
         shutil.rmtree(self.slot, ignore_errors=True)
 
 
@@ -108,15 +100,8 @@ class DeviceServer:
 
     def close(self):
         self.ours.close()
-        sandbox_kill(self.process)
-
-
-def sandbox_kill(process):
-    try:
-        os.killpg(process.pid, 9)
-    except ProcessLookupError:
-        pass
-    process.wait()
+        sandbox.kill_group(self.process)
+        self.process.wait()
 
 
 class Slot:

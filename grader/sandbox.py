@@ -11,10 +11,13 @@ open files, processes) and, where the grader may create them, memory and pids cg
 says so in the report.
 """
 
+import functools
 import os
 import resource
 import shutil
+import signal
 import site
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +35,8 @@ class SandboxUnavailable(Exception):
 
 @dataclass
 class Limits:
-    """Per-worker limits, in seconds and bytes. Every one has a default and a CLI setting."""
+    """Per-worker limits, in seconds and bytes, each with a default; all but the two reply sizes also
+    have a `grade` option."""
 
     call_s: float = 20.0
     import_s: float = 60.0
@@ -48,15 +52,26 @@ class Limits:
 
 @dataclass
 class Launch:
-    """What `subprocess.Popen` needs to start one worker, and the paths as the worker sees them."""
+    """What `subprocess.Popen` needs to start one worker."""
 
     argv: list
     env: dict
     preexec_fn: object
-    src: str
-    in_dir: str
-    out_dir: str
-    cwd: str
+
+
+def creator_is_gone(name):
+    """For a name like grader-PID-... or grade-PID-...: True when process PID no longer exists, so
+    what it left (a cgroup, a workspace) is stale."""
+    creator = name.split("-")[1] if name.count("-") >= 2 else ""
+    return creator.isdigit() and not Path(f"/proc/{creator}").exists()
+
+
+def kill_group(process):
+    """SIGKILL the process group led by `process` (the worker and all it started), if still there."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def worker_environment(home, hash_seed):
@@ -115,8 +130,7 @@ class PlainProcess:
         # Without a memory cgroup, cap the address space instead (TensorFlow needs about 2 GiB of it).
         address_space = None if cgroup is not None else max(self.limits.memory_bytes * 2, 4 << 30)
         return Launch(argv, worker_environment(str(instance / "home"), hash_seed),
-                      make_preexec(self.limits, cgroup, address_space), str(src), str(instance / "in"),
-                      str(instance / "out"), str(instance / "home"))
+                      make_preexec(self.limits, cgroup, address_space))
 
 
 class Bubblewrap(PlainProcess):
@@ -132,8 +146,7 @@ class Bubblewrap(PlainProcess):
         argv = sandbox_command(mounts, worker_environment("/job/home", hash_seed))
         argv += ["/submission", "/job/in", "/job/out", module, *map(str, fds)]
         # bwrap itself gets a clean environment too: its own /proc/1/environ is readable inside.
-        return Launch(argv, {"PATH": "/usr/bin:/bin"}, make_preexec(self.limits, cgroup), "/submission",
-                      "/job/in", "/job/out", "/job/home")
+        return Launch(argv, {"PATH": "/usr/bin:/bin"}, make_preexec(self.limits, cgroup))
 
 
 def sandbox_command(mounts, env, private_tmp=True):
@@ -204,22 +217,15 @@ def declare_parents(path):
     return args
 
 
-_probe_result = {}
-
-
+@functools.cache
 def bubblewrap_works():
     """True when bwrap (and setpriv, as root) are installed and can start a namespaced process."""
-    if "ok" not in _probe_result:
-        import subprocess
-
-        bwrap = shutil.which("bwrap")
-        ok = bool(bwrap) and (os.geteuid() != 0 or bool(shutil.which("setpriv")))
-        if ok:
-            probe = subprocess.run([bwrap, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/", "true"],
-                                   capture_output=True, env={"PATH": "/usr/bin:/bin"})
-            ok = probe.returncode == 0
-        _probe_result["ok"] = ok
-    return _probe_result["ok"]
+    bwrap = shutil.which("bwrap")
+    if not bwrap or (os.geteuid() == 0 and not shutil.which("setpriv")):
+        return False
+    probe = subprocess.run([bwrap, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/", "true"],
+                           capture_output=True, env={"PATH": "/usr/bin:/bin"})
+    return probe.returncode == 0
 
 
 def choose(mode, limits):

@@ -22,7 +22,7 @@ import numpy as np
 
 from grader import preload, safe_io
 from grader.cgroups import Cgroup
-from grader.sandbox import Limits, PlainProcess, rlimits
+from grader.sandbox import Limits, PlainProcess, kill_group, rlimits
 
 # Signals that mean the worker hit one of its rlimits, and how the report names them.
 RLIMIT_SIGNALS = {signal.SIGXFSZ: "output too large", signal.SIGXCPU: "CPU time limit"}
@@ -170,10 +170,7 @@ class LearnerModule:
         """Kill the worker's whole process group (and anything left in its cgroup); forget its objects."""
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill_group(self.process)
         self.process.wait()
         if self.cgroup is not None:
             self.cgroup.remove()
