@@ -155,18 +155,21 @@ def reason_of(report):
 
 
 class SlotPool:
-    """This process's preloaded TensorFlow slots (preload.py), one per submission being graded at once."""
+    """This process's preloaded TensorFlow (preload.py): one learner slot per submission being graded at
+    once, and one device server they share."""
 
     def __init__(self):
         self.idle, self.all, self.lock = [], [], threading.Lock()
+        self.device = None
 
     def acquire(self, grade_args):
         """An idle slot, a new one, or None if TensorFlow cannot be preloaded here (then: grade without)."""
-        with self.lock:
-            if self.idle:
-                return self.idle.pop()
         try:
-            slot = preload.Slot(Limits(), learner="off" not in grade_args)
+            with self.lock:
+                if self.idle:
+                    return self.idle.pop()
+                self.device = self.device or preload.DeviceServer()
+            slot = preload.Slot(Limits(), self.device, learner="off" not in grade_args)
         except (OSError, RuntimeError):
             return None
         with self.lock:
@@ -181,7 +184,9 @@ class SlotPool:
         with self.lock:
             for slot in self.all:
                 slot.close()
-            self.idle, self.all = [], []
+            if self.device is not None:
+                self.device.close()
+            self.idle, self.all, self.device = [], [], None
 
 
 SLOTS = SlotPool()

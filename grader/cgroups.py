@@ -58,7 +58,10 @@ class Cgroup:
 
     def kill_all(self):
         """SIGKILL every process left in the group (one that escaped its process group, say)."""
-        for _ in range(50):
+        # Killed processes take a moment to leave the group; poll briefly first, since a grading
+        # stops several workers and every wasted millisecond is on its critical path.
+        pause, deadline = 0.001, time.monotonic() + 1.0
+        while time.monotonic() < deadline:
             pids = [int(p) for p in (self.dirs["pids"] / "cgroup.procs").read_text().split()]
             if not pids:
                 return
@@ -67,7 +70,8 @@ class Cgroup:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            time.sleep(0.02)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
 
     def remove(self):
         self.kill_all()

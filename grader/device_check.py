@@ -70,17 +70,31 @@ def answer(line, tf, keras, np, devices, gpu_present):
 
 
 def serve_forked(fd, *context):
-    """Batch mode (preload.py): one forked child per request, so no op ever runs in this process."""
+    """Batch mode (preload.py): one forked child per request, so no op ever runs in this process.
+
+    The control socket (SOCK_SEQPACKET, shared by every grade process of the batch) carries one
+    message per check with the socket of that check attached; the child reads the request from it
+    and answers there, so checks from several slots run side by side.
+    """
     import socket
 
+    from grader.worker import reap_children
+
     control = socket.socket(fileno=fd)
-    requests = control.makefile("rb")
-    for line in requests:
-        pid = os.fork()
-        if pid == 0:
-            control.sendall((json.dumps(answer(line, *context)) + "\n").encode())
-            os._exit(0)
-        os.waitpid(pid, 0)
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 16, 1)
+        if not message:
+            return
+        if fds and os.fork() == 0:
+            try:  # the child must never return into this loop
+                control.close()
+                with socket.socket(fileno=fds[0]) as check, check.makefile("rb") as requests:
+                    check.sendall((json.dumps(answer(requests.readline(1 << 16), *context)) + "\n").encode())
+            finally:
+                os._exit(0)
+        for received in fds:
+            os.close(received)
+        reap_children()
 
 
 def main():

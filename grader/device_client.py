@@ -6,7 +6,6 @@ untrusted output (fixed names, size caps, numeric `.npy` only).
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -74,12 +73,7 @@ class DeviceChecker:
             raise DeviceCheckFailed(f"the device check did not answer ({type(exc).__name__})") from None
 
     def ask_server(self, request):
-        control = socket.socket(fileno=os.dup(self.server["fd"]))
-        try:
-            control.sendall((json.dumps(request) + "\n").encode())
-            reply = preload.read_line(control, self.limits.call_s * 3)
-        finally:
-            control.close()
+        reply = preload.ask_device_server(self.server, request, self.limits.call_s * 3)
         if reply is None:
             raise DeviceCheckFailed("the preloaded device check did not answer")
         return reply

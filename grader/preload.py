@@ -1,6 +1,6 @@
 """Pay TensorFlow's import once per batch slot, not once per submission.
 
-A batch slot keeps two processes that imported TensorFlow and ran no op (forking after an op hangs
+A batch slot uses two processes that imported TensorFlow and ran no op (forking after an op hangs
 the child; forking before is safe and bit-identical):
 
 - `LearnerZygote`: `worker.py --zygote` inside a bubblewrap sandbox that sees only the system,
@@ -9,7 +9,8 @@ the child; forking before is safe and bit-identical):
   The new worker is moved into the submission's own cgroup before it reads its first request, and
   killed with everything it started when the submission is done; the slot is emptied in between,
   so no submission sees another's files or processes.
-- `DeviceServer`: `device_check.py --serve-fd`, a trusted process that forks a child per model.
+- `DeviceServer`: `device_check.py --serve-fd`, a trusted process that forks a child per model;
+  one per batch process, shared by its slots.
 
 The grade process of a slot finds both through the environment variable GRADER_PRELOAD (socket
 file descriptors it inherits, the zygote's pid and the slot directory); learner workers never see
@@ -18,6 +19,7 @@ that variable, since they start with a clean environment.
 
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -84,10 +86,14 @@ class LearnerZygote:
 
 
 class DeviceServer:
-    """The trusted device checker with TensorFlow imported and devices configured, one child per model."""
+    """The trusted device checker with TensorFlow imported and devices configured, one child per model.
 
-    def __init__(self, limits):
-        self.ours, theirs = socket.socketpair()
+    One per batch process, shared by every slot: a check sends its own socket over the SOCK_SEQPACKET
+    control socket (one message each, so grade processes may send at once) and gets its answer there.
+    """
+
+    def __init__(self):
+        self.ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
             [sys.executable, "-s", "-P", "-B", "-m", "grader.device_check", "--serve-fd", str(theirs.fileno())],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -104,11 +110,28 @@ class DeviceServer:
         self.process.wait()
 
 
-class Slot:
-    """Both preloaded processes of one batch slot, and how a grade process is told about them."""
+def ask_device_server(handle, request, timeout):
+    """Send one check to the device server; its JSON answer, or None if none came within `timeout`."""
+    control = socket.socket(fileno=os.dup(handle["fd"]))
+    ours, theirs = socket.socketpair()
+    try:
+        socket.send_fds(control, [b"check"], [theirs.fileno()])
+        theirs.close()
+        ours.sendall((json.dumps(request) + "\n").encode())
+        return read_line(ours, timeout)
+    except OSError:
+        return None
+    finally:
+        control.close()
+        theirs.close()
+        ours.close()
 
-    def __init__(self, limits, learner=True):
-        self.device = DeviceServer(limits)
+
+class Slot:
+    """The preloaded processes one batch slot uses, and how a grade process is told about them."""
+
+    def __init__(self, limits, device, learner=True):
+        self.device = device
         self.learner = LearnerZygote(limits) if learner and sandbox.bubblewrap_works() else None
 
     def environment(self):
@@ -122,7 +145,6 @@ class Slot:
         return (self.device.ours.fileno(),) + ((self.learner.ours.fileno(),) if self.learner else ())
 
     def close(self):
-        self.device.close()
         if self.learner:
             self.learner.close()
 
@@ -166,22 +188,20 @@ def namespace_pid(pid):
 
 
 class ForkedProcess:
-    """A worker forked by the zygote: not our child, so it is watched through /proc (no exit status)."""
+    """A worker forked by the zygote: not our child, so it is watched through a pidfd (no exit status)."""
 
     def __init__(self, pid):
         self.pid = pid
-
-    def poll(self):
         try:
-            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return 0
-        return 0 if state in ("Z", "X") else None
+            self.pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self.pidfd = None
 
     def wait(self, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while self.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        """Wait until the worker has ended (a pidfd is readable then), for at most `timeout` seconds."""
+        if self.pidfd is not None and select.select([self.pidfd], [], [], timeout)[0]:
+            os.close(self.pidfd)
+            self.pidfd = None
         return None
 
 

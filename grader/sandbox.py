@@ -79,7 +79,7 @@ def worker_environment(home, hash_seed):
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
         "PYTHONHASHSEED": str(hash_seed), "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
-        "TF_DETERMINISTIC_OPS": "1", "MPLBACKEND": "Agg",
+        "TF_DETERMINISTIC_OPS": "1", "MPLBACKEND": "Agg", "TF_NUM_INTRAOP_THREADS": "1",
     }
 
 

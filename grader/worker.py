@@ -233,12 +233,17 @@ def zygote(control_fd):
         for fd in fds:
             os.close(fd)
         control.sendall(json.dumps({"pid": pid}).encode() + b"\n")
-        while True:  # reap workers that have ended, so none lingers as a zombie
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
+        reap_children()
+
+
+def reap_children():
+    """Collect every child that has ended, so none lingers as a zombie; never wait for a running one."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ import subprocess
 import sys
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
+import numpy as np
 import pytest
 
 from grader.exercise_builder import build_notebook, split_cells
@@ -212,3 +214,43 @@ def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path):
     message = next(t["message"] for t in observed if t["name"] == "public/next_letter/test_architecture")
     assert "seen: [] 3 processes" in message  # bwrap's init, the zygote, this worker: nothing else
     assert subprocess.run(["ps", "-u", "65534", "-o", "pid="], capture_output=True, text=True).stdout.strip() == ""
+
+
+def test_one_device_server_answers_several_slots_at_once(tmp_path):
+    """The batch's single device server answers checks sent at once (each on its own socket, none
+    mixed up), keeps serving after a bad request, and every slot of a pool shares it."""
+    import keras
+
+    from grader import batch, preload
+    from solutions.next_letter import build_model
+
+    model_path = tmp_path / "model.keras"
+    build_model(4).save(model_path)
+    x = np.eye(4, dtype=np.float32)[np.arange(12).reshape(3, 4) % 4]
+    server = preload.DeviceServer()
+    try:
+        def check(i):
+            out = tmp_path / f"check-{i}"
+            out.mkdir()
+            np.save(out / "x.npy", x, allow_pickle=False)
+            model = str(model_path) if i else str(tmp_path / "missing.keras")
+            return out, preload.ask_device_server(server.handle(), {"model": model, "x": str(out / "x.npy"),
+                                                                    "out": str(out)}, 60)
+
+        with ThreadPoolExecutor(4) as pool:
+            replies = list(pool.map(check, range(4)))
+        assert not replies[0][1]["ok"] and "missing.keras" in replies[0][1]["error"]
+        expected = keras.saving.load_model(model_path, compile=False)(x).numpy()
+        for out, reply in replies[1:]:
+            assert reply["ok"], reply
+            for device in range(2):
+                np.testing.assert_allclose(np.load(out / f"device-{device}.npy"), expected, atol=1e-6)
+    finally:
+        server.close()
+
+    pool = batch.SlotPool()
+    try:
+        first, second = pool.acquire(["--isolation", "off"]), pool.acquire(["--isolation", "off"])
+        assert first is not second and first.device is second.device
+    finally:
+        pool.close()
