@@ -166,15 +166,26 @@ class SlotPool:
         """An idle slot, a new one, or None if TensorFlow cannot be preloaded here (then: grade without)."""
         try:
             with self.lock:
+                device = self.live_device()
                 if self.idle:
-                    return self.idle.pop()
-                self.device = self.device or preload.DeviceServer()
-            slot = preload.Slot(Limits(), self.device, learner="off" not in grade_args)
+                    slot = self.idle.pop()
+                    slot.device = device
+                    return slot
+            slot = preload.Slot(Limits(), device, learner="off" not in grade_args)
         except (OSError, RuntimeError):
             return None
         with self.lock:
             self.all.append(slot)
         return slot
+
+    def live_device(self):
+        """The device server, restarted if it has died (its checks would otherwise fall back to a
+        fresh TensorFlow import in every grading)."""
+        if self.device is not None and self.device.process.poll() is not None:
+            self.device.close()
+            self.device = None
+        self.device = self.device or preload.DeviceServer()
+        return self.device
 
     def release(self, slot):
         with self.lock:

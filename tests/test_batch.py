@@ -218,15 +218,19 @@ def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path):
 
 def test_one_device_server_answers_several_slots_at_once(tmp_path):
     """The batch's single device server answers checks sent at once (each on its own socket, none
-    mixed up), keeps serving after a bad request, and every slot of a pool shares it."""
+    mixed up) and keeps serving after a bad request; when it dies, a check still runs (in a checker
+    of its own) and the pool starts a new server for the slots it shares."""
     import keras
 
     from grader import batch, preload
+    from grader.device_client import DeviceChecker
+    from grader.sandbox import Limits
     from solutions.next_letter import build_model
 
     model_path = tmp_path / "model.keras"
     build_model(4).save(model_path)
     x = np.eye(4, dtype=np.float32)[np.arange(12).reshape(3, 4) % 4]
+    expected = keras.saving.load_model(model_path, compile=False)(x).numpy()
     server = preload.DeviceServer()
     try:
         def check(i):
@@ -240,11 +244,18 @@ def test_one_device_server_answers_several_slots_at_once(tmp_path):
         with ThreadPoolExecutor(4) as pool:
             replies = list(pool.map(check, range(4)))
         assert not replies[0][1]["ok"] and "missing.keras" in replies[0][1]["error"]
-        expected = keras.saving.load_model(model_path, compile=False)(x).numpy()
         for out, reply in replies[1:]:
             assert reply["ok"], reply
             for device in range(2):
                 np.testing.assert_allclose(np.load(out / f"device-{device}.npy"), expected, atol=1e-6)
+        server.process.kill()
+        server.process.wait()
+        checker = DeviceChecker(tmp_path / "fallback", Limits())
+        checker.server = server.handle()
+        try:
+            np.testing.assert_allclose(checker.run(model_path, x).outputs[1], expected, atol=1e-6)
+        finally:
+            checker.close()
     finally:
         server.close()
 
@@ -252,5 +263,10 @@ def test_one_device_server_answers_several_slots_at_once(tmp_path):
     try:
         first, second = pool.acquire(["--isolation", "off"]), pool.acquire(["--isolation", "off"])
         assert first is not second and first.device is second.device
+        first.device.process.kill()
+        first.device.process.wait()
+        pool.release(first)
+        again = pool.acquire(["--isolation", "off"])
+        assert again is first and again.device is not second.device and again.device.process.poll() is None
     finally:
         pool.close()
