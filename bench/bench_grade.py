@@ -19,6 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.sandbox import TENSORFLOW_SETTINGS  # noqa: E402
 
 
 def memory_kb(pid):
@@ -55,7 +58,7 @@ def measure(command):
     """(wall seconds, peak KiB of the process tree) for one run of `command`."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                               env={**os.environ, **TENSORFLOW_SETTINGS})  # the floor trains as workers do
     peak = 0
     while process.poll() is None:
         peak = max(peak, tree_rss_kb(process.pid))
@@ -75,7 +78,6 @@ def floor():
     import keras
     import numpy as np
 
-    sys.path.insert(0, str(ROOT))
     from grader.evaluation import phase_windows, score_prefixes
     from solutions import encoding, forward, next_letter
 

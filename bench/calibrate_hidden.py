@@ -14,9 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")  # as in the grader's workers (sandbox.worker_environment)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from grader.sandbox import TENSORFLOW_SETTINGS  # noqa: E402
+
+os.environ.update(TENSORFLOW_SETTINGS)  # train as the grader's learner workers do
 
 import keras  # noqa: E402
 
