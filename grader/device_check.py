@@ -76,10 +76,12 @@ def serve_forked(fd, *context):
     message per check with the socket of that check attached; the child reads the request from it
     and answers there, so checks from several slots run side by side.
     """
+    import gc
     import socket
 
     from grader.worker import reap_children
 
+    gc.freeze()  # as in the learner zygote: children's collections leave the shared pages alone
     control = socket.socket(fileno=fd)
     while True:
         message, fds, _, _ = socket.recv_fds(control, 16, 1)

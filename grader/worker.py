@@ -199,11 +199,16 @@ def zygote(control_fd):
     /proc; each child closes the control socket before anything else.
     """
     import ctypes
+    import gc
     import resource
     import socket
 
     hide_grader_packages()
     import keras  # noqa: F401 - the point: paid once, shared by every forked worker
+
+    # Keep the collector away from what was imported: a child's collection would otherwise touch
+    # every object's header and copy the zygote's pages one by one.
+    gc.freeze()
 
     ctypes.CDLL(None).prctl(4, 0)  # PR_SET_DUMPABLE = 4
     control = socket.socket(fileno=control_fd)
