@@ -15,10 +15,12 @@ The `.keras` archive is checked (members, sizes, allow-listed config) before Ker
 
 import json
 import os
+import signal
 import sys
 import zipfile
 
 MAX_MEMBERS = 8
+CHILD_SECONDS = 120  # a forked check's lifetime in batch mode; a grade process waits 3 x --call-timeout (60 s)
 MAX_ARCHIVE_BYTES = 16 << 20
 
 
@@ -90,6 +92,7 @@ def serve_forked(fd, *context):
         if fds and os.fork() == 0:
             try:  # the child must never return into this loop
                 control.close()
+                signal.alarm(CHILD_SECONDS)  # nobody waits for a stuck check: it must end by itself
                 with socket.socket(fileno=fds[0]) as check, check.makefile("rb") as requests:
                     check.sendall((json.dumps(answer(requests.readline(1 << 16), *context)) + "\n").encode())
             finally:
