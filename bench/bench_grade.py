@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.sandbox import TENSORFLOW_SETTINGS  # noqa: E402
+from grader.sandbox import NUMERIC_SETTINGS  # noqa: E402
 
 
 def memory_kb(pid):
@@ -58,7 +58,7 @@ def measure(command):
     """(wall seconds, peak KiB of the process tree) for one run of `command`."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, **TENSORFLOW_SETTINGS})  # the floor trains as workers do
+                               env={**os.environ, **NUMERIC_SETTINGS})  # the floor trains as workers do
     peak = 0
     while process.poll() is None:
         peak = max(peak, tree_rss_kb(process.pid))
@@ -77,6 +77,10 @@ def floor():
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     import numpy as np
+
+    from grader.worker import configure_tensorflow
+
+    configure_tensorflow()  # the floor trains as workers do
 
     from grader.evaluation import phase_windows, score_prefixes
     from solutions import encoding, forward, next_letter

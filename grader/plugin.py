@@ -70,6 +70,10 @@ class Learner:
         self.settings = settings
         self.modules = {}
         self.extra = []
+        # When batch grading, a preloaded zygote (preload.py) forks the workers with hash seed 0.
+        self.zygote = preload.attached().get("learner")
+        if self.zygote:
+            preload.fill_slot(self.zygote, settings.src_dir)
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -84,10 +88,8 @@ class Learner:
 
     def new(self, name, hash_seed):
         s = self.settings
-        # Only the TensorFlow exercise gains from a preloaded zygote; the numpy workers start in 0.1 s.
-        zygote = preload.attached().get("learner") if name == "next_letter" else None
         module = LearnerModule(s.src_dir, s.work_dir, name, s.limits, hash_seed, s.isolation or PlainProcess(s.limits),
-                               zygote)
+                               self.zygote)
         if name in s.problems:
             module.import_problem = SubmissionProblem(s.problems[name])
         return module
@@ -101,6 +103,8 @@ class Learner:
     def close(self):
         for module in [*self.modules.values(), *self.extra]:
             module.close()
+        if self.zygote:
+            preload.clear_slot(self.zygote)  # leave nothing of this learner behind
 
 
 def exercise_of(item):

@@ -5,10 +5,12 @@ the child; forking before is safe and bit-identical):
 
 - `LearnerZygote`: `worker.py --zygote` inside a bubblewrap sandbox that sees only the system,
   Python and the slot directory (mounted at /slot). For each submission the grade process puts the
-  learner's files in the slot, and the zygote forks a fresh worker for the `next_letter` module.
-  The new worker is moved into the submission's own cgroup before it reads its first request, and
-  killed with everything it started when the submission is done; the slot is emptied in between,
-  so no submission sees another's files or processes.
+  learner's files in the slot (`fill_slot`), and the zygote forks a fresh worker for each module
+  graded with hash seed 0 (numpy and Python are imported already too: a fresh numpy worker costs
+  0.1 CPU-s). Each worker is moved into a cgroup of its own before it reads its first request, and
+  killed with everything it started when the submission is done; the slot is emptied in between
+  (`clear_slot`), so no submission sees another's files or processes. The workers of one
+  submission share the slot's src/, home/ and tmp/: they run the same learner's code.
 - `DeviceServer`: `device_check.py --serve-fd`, a trusted process that forks a child per model;
   one per batch process, shared by its slots.
 
@@ -31,7 +33,7 @@ from pathlib import Path
 from grader import safe_io, sandbox
 
 ENV = "GRADER_PRELOAD"
-SLOT_DIRS = ("src", "in", "out", "home", "tmp")
+SLOT_DIRS = ("src", "home", "tmp")
 PR_SET_PDEATHSIG = 1
 
 
@@ -159,13 +161,36 @@ def attached():
 
 def reset_slot(slot, src):
     """Empty the slot and put this submission's files (from `src`, if given) in it, read-only."""
+    for entry in slot.iterdir():
+        shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     for name in SLOT_DIRS:
-        shutil.rmtree(slot / name, ignore_errors=True)
         (slot / name).mkdir()
     for file in Path(src).iterdir() if src else ():
         if file.is_file():
             shutil.copyfile(file, slot / "src" / file.name)
-    sandbox.give_to_worker(slot / "out", slot / "home", slot / "tmp")
+    sandbox.give_to_worker(slot / "home", slot / "tmp")
+
+
+def fill_slot(zygote, src):
+    """Before a submission's first worker: nothing left of the last one, this one's files in place."""
+    scrub(zygote["pid"])
+    reset_slot(Path(zygote["slot"]), src)
+
+
+def clear_slot(zygote):
+    """After a submission: kill what its workers left running and delete its files."""
+    scrub(zygote["pid"])
+    reset_slot(Path(zygote["slot"]), None)
+
+
+def worker_dirs(zygote, module):
+    """Fresh in/ and out/ directories for a forked worker of `module`: the slot's MODULE/in and /out."""
+    instance = Path(zygote["slot"]) / module
+    shutil.rmtree(instance, ignore_errors=True)
+    for name in ("in", "out"):
+        (instance / name).mkdir(parents=True)
+    sandbox.give_to_worker(instance / "out")
+    return instance
 
 
 def scrub(zygote_pid):
@@ -188,21 +213,38 @@ def namespace_pid(pid):
 
 
 class ForkedProcess:
-    """A worker forked by the zygote: not our child, so it is watched through a pidfd (no exit status)."""
+    """A worker forked by the zygote: not our child, so it is watched through a pidfd, and how it
+    ended is asked of the zygote, its parent."""
 
-    def __init__(self, pid):
-        self.pid = pid
+    def __init__(self, pid, zygote, inner_pid):
+        self.pid, self.zygote, self.inner_pid = pid, zygote, inner_pid
+        self.code, self.asked = None, False
         try:
             self.pidfd = os.pidfd_open(pid)
         except ProcessLookupError:
             self.pidfd = None
 
     def wait(self, timeout=5.0):
-        """Wait until the worker has ended (a pidfd is readable then), for at most `timeout` seconds."""
+        """Wait until the worker has ended (a pidfd is readable then), for at most `timeout` seconds;
+        return its exit code (-N for signal N), or None if it did not end or the zygote did not say."""
         if self.pidfd is not None and select.select([self.pidfd], [], [], timeout)[0]:
             os.close(self.pidfd)
             self.pidfd = None
-        return None
+        if self.pidfd is None and not self.asked:
+            self.asked = True
+            self.code = self.ask_exit_status()
+        return self.code
+
+    def ask_exit_status(self):
+        control = socket.socket(fileno=os.dup(self.zygote["fd"]))
+        try:
+            control.sendall(json.dumps({"status": self.inner_pid}).encode())
+            reply = read_line(control, 5.0) or {}
+        except OSError:
+            return None
+        finally:
+            control.close()
+        return reply.get("exit") if isinstance(reply.get("exit"), int) else None
 
 
 def host_pid(zygote_pid, inner_pid, timeout=5.0):

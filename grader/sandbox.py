@@ -74,12 +74,13 @@ def kill_group(process):
         pass
 
 
-# How TensorFlow runs in learner workers (and in the benchmarks and calibration that must match
-# them). The models are tiny: one intra-op thread is as fast alone and much faster when two
-# gradings share two cores; Eigen's kernels instead of oneDNN's train about 7 % faster here.
-TENSORFLOW_SETTINGS = {
+# How numpy and TensorFlow run in learner workers (and in the benchmarks and calibration that must
+# match them). The arrays and models are tiny: one thread is as fast alone and much faster when two
+# gradings share two cores; Eigen's kernels instead of oneDNN's train about 7 % faster here. An
+# OpenBLAS thread pool doubles numpy's import cost (0.14 vs 0.07 CPU-s) in every fresh worker.
+NUMERIC_SETTINGS = {
     "TF_CPP_MIN_LOG_LEVEL": "3", "TF_DETERMINISTIC_OPS": "1", "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
 }
 
 
@@ -87,7 +88,7 @@ def worker_environment(home, hash_seed):
     """A clean environment: nothing of the grader's own environment reaches learner code."""
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": str(hash_seed), "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg", **TENSORFLOW_SETTINGS,
+        "PYTHONHASHSEED": str(hash_seed), "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg", **NUMERIC_SETTINGS,
     }
 
 

@@ -136,15 +136,13 @@ class LearnerModule:
     def start_forked(self):
         """Like start(), but the worker is forked by the batch slot's zygote, TensorFlow already imported."""
         self.generation += 1
-        self.instance = Path(self.zygote["slot"])
-        preload.scrub(self.zygote["pid"])
-        preload.reset_slot(self.instance, self.src_dir)
+        self.instance = preload.worker_dirs(self.zygote, self.name)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         self.cgroup = Cgroup.create(self.limits.memory_bytes, self.limits.processes)
         self.pids_seen = 0
-        request = {"module": self.name, "src": "/slot/src", "in": "/slot/in", "out": "/slot/out",
-                   "home": "/slot/home", "rlimits": rlimits(self.limits, self.cgroup)}
+        request = {"module": self.name, "src": "/slot/src", "in": f"/slot/{self.name}/in",
+                   "out": f"/slot/{self.name}/out", "home": "/slot/home", "rlimits": rlimits(self.limits, self.cgroup)}
         control = socket.socket(fileno=os.dup(self.zygote["fd"]))
         log = os.open(self.instance / "output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -159,7 +157,7 @@ class LearnerModule:
         pid = preload.host_pid(self.zygote["pid"], reply["pid"])
         if self.cgroup is not None:
             self.cgroup.join(pid)
-        self.process = preload.ForkedProcess(pid)
+        self.process = preload.ForkedProcess(pid, self.zygote, reply["pid"])
         self.requests = os.fdopen(to_worker_w, "w")
         self.replies = from_worker_r
         self.reader = safe_io.LineReader(from_worker_r)
@@ -182,8 +180,7 @@ class LearnerModule:
     def close(self):
         self.stop()
         if self.zygote:
-            preload.reset_slot(Path(self.zygote["slot"]), None)  # leave nothing of this learner behind
-            return
+            return  # the slot is emptied once all of this learner's workers are closed (plugin.Learner)
         for generation in range(1, self.generation + 1):
             shutil.rmtree(self.work_dir / f"{self.name}-{self.hash_seed}-{generation}", ignore_errors=True)
 

@@ -186,7 +186,9 @@ import os as _os
 
 def build_model(n_chars, units=8):
     pids = [p for p in _os.listdir("/proc") if p.isdigit()]
-    raise RuntimeError(f"seen: {sorted(_os.listdir('.'))} {len(pids)} processes")
+    import tensorflow as tf
+    raise RuntimeError(f"seen: {sorted(_os.listdir('.'))} {len(pids)} processes, "
+                       f"{tf.config.optimizer.get_experimental_options()}")
 '''
 
 
@@ -213,6 +215,7 @@ def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path):
     observed = json.loads((tmp_path / "preload" / "c-observer.json").read_text())["report"]["tests"]
     message = next(t["message"] for t in observed if t["name"] == "public/next_letter/test_architecture")
     assert "seen: [] 3 processes" in message  # bwrap's init, the zygote, this worker: nothing else
+    assert "'disable_meta_optimizer': True" in message  # set in the zygote, as in a fresh worker
     assert subprocess.run(["ps", "-u", "65534", "-o", "pid="], capture_output=True, text=True).stdout.strip() == ""
 
 
