@@ -95,9 +95,13 @@ class Learner:
         return module
 
     def spawn(self, name, hash_seed):
-        """A second worker for `name` with another PYTHONHASHSEED (closed at the end of the run)."""
+        """A second worker for `name` with another PYTHONHASHSEED (closed at the end of the run).
+
+        It starts now, so a test that spawns several before calling them starts them side by side.
+        """
         module = self.new(name, hash_seed)
         self.extra.append(module)
+        module.start()
         return ModuleCalls(module)
 
     def close(self):

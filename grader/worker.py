@@ -237,6 +237,7 @@ def zygote(control_fd):
             reply = {"exit": exit_status(request["status"], ended)}
         else:
             reply = {"pid": fork_worker(request, fds, control)}
+            ended.pop(reply["pid"], None)  # a reused pid: an old status no one asked for is not this one's
         for fd in fds:
             os.close(fd)
         control.sendall(json.dumps(reply).encode() + b"\n")

@@ -18,9 +18,9 @@ def random_samples(rng, alphabet, n, length):
 @pytest.mark.points(2)
 def test_alphabet_same_in_every_process(learner):
     """build_alphabet gives the sorted characters, identically under different hash seeds."""
+    others = {f"PYTHONHASHSEED={seed}": learner.spawn("encoding", seed) for seed in HASH_SEEDS}
     seen = {"this process": learner.encoding.build_alphabet(TEXT)}
-    for seed in HASH_SEEDS:
-        seen[f"PYTHONHASHSEED={seed}"] = learner.spawn("encoding", seed).build_alphabet(TEXT)
+    seen.update({name: module.build_alphabet(TEXT) for name, module in others.items()})
     if any(alphabet != ref.build_alphabet(TEXT) for alphabet in seen.values()):
         different = len({str(a) for a in seen.values()}) > 1
         raise Misconception("alphabet-unsorted", "build_alphabet's order " + (
