@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 EXERCISES = ("encoding", "forward", "next_letter")
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 _DEF = re.compile(r"^\s*def (\w+)\(")
@@ -100,6 +98,8 @@ def grade_cells(module):
 
 def build_notebook(cells, module):
     """Return an nbformat v4 notebook with deterministic cell ids (so regeneration is byte-stable)."""
+    import nbformat  # here, not at the top: `grade` imports this module for EXERCISES alone (75 ms)
+
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -113,6 +113,8 @@ def build_notebook(cells, module):
 
 def build_exercise(solution_path, out_dir):
     """Write the stub `.py` and the notebook for one solution file; return the paths written."""
+    import nbformat  # see build_notebook
+
     module = Path(solution_path).stem
     stub = stub_source(Path(solution_path).read_text(), module)
     py_path, nb_path = Path(out_dir) / f"{module}.py", Path(out_dir) / f"{module}.ipynb"
