@@ -271,8 +271,8 @@ def fork_worker(request, fds, control):
 def exit_status(pid, ended, wait_s=1.0):
     """How child `pid` ended (its exit code, or -N for signal N), or None if it has not within `wait_s`.
 
-    Asked once its pipes are closed, when it is ending anyway; a learner who closed them and kept
-    running only gets a vaguer message.
+    The grade process asks once a pidfd has told it the worker ended, so the status is normally here
+    at once; `wait_s` only bounds a request for a worker that is still running.
     """
     import time
 
