@@ -249,7 +249,7 @@ def grade_in_process(path, kind, grade_args, budget_s, slot):
         finally:
             RUNNING.discard(process)
             if slot and slot.learner:
-                preload.clear_slot(slot.learner.handle())  # a killed grade process leaves nothing behind
+                preload.clear_slot(slot.learner.handle())  # nothing of this submission outlives it, killed or not
         if process.returncode not in (0, 1) or not report_path.exists():
             return result(submission, "crash", f"grade exited {process.returncode}: {output.strip()[-300:]}",
                           None, started)

@@ -236,15 +236,23 @@ class ForkedProcess:
         return self.code
 
     def ask_exit_status(self):
-        control = socket.socket(fileno=os.dup(self.zygote["fd"]))
         try:
-            control.sendall(json.dumps({"status": self.inner_pid}).encode())
-            reply = read_line(control, 5.0) or {}
+            reply = ask_zygote(self.zygote, {"status": self.inner_pid}, (), 5.0) or {}
         except OSError:
             return None
-        finally:
-            control.close()
         return reply.get("exit") if isinstance(reply.get("exit"), int) else None
+
+
+def ask_zygote(zygote, request, fds, timeout):
+    """Send one request (with `fds` attached) to the slot's zygote; its JSON answer, or None if none
+    came within `timeout`. One grade process uses a slot at a time, so requests never interleave."""
+    control = socket.socket(fileno=os.dup(zygote["fd"]))
+    try:
+        message = json.dumps(request).encode()
+        socket.send_fds(control, [message], list(fds)) if fds else control.sendall(message)
+        return read_line(control, timeout)
+    finally:
+        control.close()
 
 
 def host_pid(zygote_pid, inner_pid, timeout=5.0):

@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -143,13 +142,10 @@ class LearnerModule:
         self.pids_seen = 0
         request = {"module": self.name, "src": "/slot/src", "in": f"/slot/{self.name}/in",
                    "out": f"/slot/{self.name}/out", "home": "/slot/home", "rlimits": rlimits(self.limits, self.cgroup)}
-        control = socket.socket(fileno=os.dup(self.zygote["fd"]))
         log = os.open(self.instance / "output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            socket.send_fds(control, [json.dumps(request).encode()], [to_worker_r, from_worker_w, log])
-            reply = preload.read_line(control, self.limits.import_s)
+            reply = preload.ask_zygote(self.zygote, request, (to_worker_r, from_worker_w, log), self.limits.import_s)
         finally:
-            control.close()
             for fd in (to_worker_r, from_worker_w, log):
                 os.close(fd)
         if not reply or "pid" not in reply:
@@ -180,7 +176,7 @@ class LearnerModule:
     def close(self):
         self.stop()
         if self.zygote:
-            return  # the slot is emptied once all of this learner's workers are closed (plugin.Learner)
+            return  # the batch empties the slot once this grade process has ended (batch.grade_in_process)
         for generation in range(1, self.generation + 1):
             shutil.rmtree(self.work_dir / f"{self.name}-{self.hash_seed}-{generation}", ignore_errors=True)
 
