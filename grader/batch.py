@@ -167,10 +167,13 @@ class SlotPool:
         try:
             with self.lock:
                 device = self.live_device()
-                if self.idle:
+                while self.idle:
                     slot = self.idle.pop()
-                    slot.device = device
-                    return slot
+                    if slot.alive():
+                        slot.device = device
+                        return slot
+                    self.all.remove(slot)  # its zygote died (out of memory, say): start a new slot
+                    slot.close()
             slot = preload.Slot(Limits(), device, learner="off" not in grade_args)
         except (OSError, RuntimeError):
             return None

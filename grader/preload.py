@@ -65,7 +65,7 @@ class LearnerZygote:
         env = {**sandbox.worker_environment("/slot/home", 0), "TMPDIR": "/slot/tmp"}
         # No shared /tmp: one submission's files must not outlive it (TMPDIR is the slot's tmp/).
         argv = sandbox.sandbox_command(["--bind", str(self.slot), "/slot", "--chdir", "/slot"], env,
-                                       private_tmp=False)
+                                       private_tmp=False, as_init=True)
         argv += ["--zygote", str(theirs.fileno())]
         self.process = subprocess.Popen(argv, env={"PATH": "/usr/bin:/bin"}, pass_fds=(theirs.fileno(),),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -136,6 +136,9 @@ class Slot:
         self.device = device
         self.learner = LearnerZygote(limits) if learner and sandbox.bubblewrap_works() else None
 
+    def alive(self):
+        return self.learner is None or self.learner.process.poll() is None
+
     def environment(self):
         handles = {"device": self.device.handle()}
         if self.learner:
@@ -194,9 +197,9 @@ def worker_dirs(zygote, module):
 
 
 def scrub(zygote_pid):
-    """Kill every process in the zygote's sandbox but bwrap's init (pid 1) and the zygote (pid 2)."""
+    """Kill every process in the zygote's sandbox but the zygote, its init (pid 1)."""
     for pid in descendants(zygote_pid):
-        if namespace_pid(pid) not in (None, 1, 2):
+        if namespace_pid(pid) not in (None, 1):
             try:
                 os.kill(pid, 9)
             except ProcessLookupError:

@@ -158,14 +158,18 @@ class Bubblewrap(PlainProcess):
         return Launch(argv, {"PATH": "/usr/bin:/bin"}, make_preexec(self.limits, cgroup))
 
 
-def sandbox_command(mounts, env, private_tmp=True):
+def sandbox_command(mounts, env, private_tmp=True, as_init=False):
     """The bwrap command line that runs worker.py (arguments to follow) with these extra mounts.
 
     private_tmp: a 64 MiB tmpfs at /tmp, mounted first so that Python directories under /tmp (a
     virtual environment there) stay visible on top of it.
+    as_init: worker.py is pid 1 of the sandbox instead of bwrap's reaper. The kernel drops every
+    signal sent to a namespace's init from inside it unless init handles that signal, so the
+    processes it forks cannot kill it (kill -9 of the parent, kill(-1, ...) included).
     """
-    argv = [shutil.which("bwrap"), "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-            "--die-with-parent", "--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev"]
+    argv = [shutil.which("bwrap"), "--unshare-net", "--unshare-pid", *(["--as-pid-1"] if as_init else []),
+            "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session", "--clearenv",
+            "--proc", "/proc", "--dev", "/dev"]
     if private_tmp:
         argv += ["--size", str(64 << 20), "--tmpfs", "/tmp"]
     for path in ("/usr", "/bin", "/lib", "/lib64", "/etc"):

@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import random
+import signal
 import sys
 import traceback
 
@@ -209,13 +210,17 @@ def zygote(control_fd):
 
     Forking works only before TensorFlow has run an op, so the zygote runs none. It is made
     non-dumpable, so a worker (same uid) can neither ptrace it nor open its file descriptors through
-    /proc; each child closes the control socket before anything else. The workers are the zygote's
-    children, so it alone can tell how one ended: {"status": PID} asks (see `exit_status`).
+    /proc; each child closes the control socket before anything else. It is its sandbox's init
+    (pid 1) and handles no signal, so no worker can kill it: the next submission needs it. The
+    workers are the zygote's children, so it alone can tell how one ended: {"status": PID} asks (see
+    `exit_status`); as init it also reaps what their own children leave behind.
     """
     import ctypes
     import gc
     import socket
 
+    # Python's SIGINT handler is the one signal a worker could still deliver to its init.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     hide_grader_packages()
     import keras  # noqa: F401 - the point: paid once, shared by every forked worker
 
@@ -252,6 +257,7 @@ def fork_worker(request, fds, control):
     if pid == 0:
         try:
             control.close()
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh interpreter
             os.setsid()
             os.dup2(fds[2], 1)  # the learner's printed output goes to the job's log
             os.dup2(fds[2], 2)

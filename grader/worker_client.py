@@ -145,12 +145,21 @@ class LearnerModule:
         log = os.open(self.instance / "output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             reply = preload.ask_zygote(self.zygote, request, (to_worker_r, from_worker_w, log), self.limits.import_s)
+            pid = preload.host_pid(self.zygote["pid"], reply["pid"]) if reply and "pid" in reply else None
+        except (OSError, RuntimeError):
+            pid = None
         finally:
             for fd in (to_worker_r, from_worker_w, log):
                 os.close(fd)
-        if not reply or "pid" not in reply:
-            raise WorkerExited(f"the preloaded TensorFlow process could not start a worker for {self.name}.py")
-        pid = preload.host_pid(self.zygote["pid"], reply["pid"])
+        if pid is None:
+            # The zygote is gone (the OOM killer, a kill from outside): the grade must not depend on
+            # it, so this worker and the rest start as fresh interpreters.
+            for fd in (to_worker_w, from_worker_r):
+                os.close(fd)
+            if self.cgroup is not None:
+                self.cgroup.remove()
+            self.zygote = None
+            return self.start()
         if self.cgroup is not None:
             self.cgroup.join(pid)
         self.process = preload.ForkedProcess(pid, self.zygote, reply["pid"])

@@ -180,6 +180,20 @@ def build_model(n_chars, units=8):
         time.sleep(600)
     return _build_model(n_chars, units)
 '''
+PARENT_KILLER = '''
+import os as _os
+import signal as _signal
+_build_model_ = build_model
+
+
+def build_model(n_chars, units=8):
+    for target, sig in ((_os.getppid(), _signal.SIGINT), (_os.getppid(), _signal.SIGKILL), (-1, _signal.SIGKILL)):
+        try:  # the zygote that forked this worker, then everything this uid may signal
+            _os.kill(target, sig)
+        except OSError:
+            pass
+    return _build_model_(n_chars, units)
+'''
 OBSERVER = '''
 import os as _os
 
@@ -193,12 +207,13 @@ def build_model(n_chars, units=8):
 
 
 def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path):
-    """One slot grades three submissions in turn: the second leaves a process and a file behind,
-    the third looks for them. Results equal a run without preloading."""
+    """One slot grades four submissions in turn: the second leaves a process and a file behind, the
+    third tries to kill the zygote that forked it, the fourth looks for what they left. Results equal
+    a run without preloading."""
     subs = tmp_path / "subs"
-    for name in ("a-ref", "b-lingerer", "c-observer"):
+    for name in ("a-ref", "b-lingerer", "c-killer", "d-observer"):
         shutil.copytree(root / "solutions", subs / name)
-    for name, extra in (("b-lingerer", LINGERER), ("c-observer", OBSERVER)):
+    for name, extra in (("b-lingerer", LINGERER), ("c-killer", PARENT_KILLER), ("d-observer", OBSERVER)):
         path = subs / name / "next_letter.py"
         path.write_text(path.read_text() + extra)
     runs = {}
@@ -211,10 +226,11 @@ def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path):
         runs[mode] = gradebook(tmp_path / mode)
     scores = {mode: {k: (r["total"], r["status"]) for k, r in rows.items()} for mode, rows in runs.items()}
     assert scores["preload"] == scores["fresh"]
-    assert runs["preload"]["a-ref"]["total"] == runs["preload"]["a-ref"]["max_score"]
-    observed = json.loads((tmp_path / "preload" / "c-observer.json").read_text())["report"]["tests"]
+    for name in ("a-ref", "c-killer"):
+        assert runs["preload"][name]["total"] == runs["preload"][name]["max_score"]
+    observed = json.loads((tmp_path / "preload" / "d-observer.json").read_text())["report"]["tests"]
     message = next(t["message"] for t in observed if t["name"] == "public/next_letter/test_architecture")
-    assert "seen: [] 3 processes" in message  # bwrap's init, the zygote, this worker: nothing else
+    assert "seen: [] 2 processes" in message  # the zygote (its sandbox's init) and this worker: nothing else
     assert "'disable_meta_optimizer': True" in message  # set in the zygote, as in a fresh worker
     assert subprocess.run(["ps", "-u", "65534", "-o", "pid="], capture_output=True, text=True).stdout.strip() == ""
 
@@ -271,5 +287,25 @@ def test_one_device_server_answers_several_slots_at_once(tmp_path):
         pool.release(first)
         again = pool.acquire(["--isolation", "off"])
         assert again is first and again.device is not second.device and again.device.process.poll() is None
+    finally:
+        pool.close()
+
+
+def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
+    """A zygote killed from outside (the OOM killer, say): the grading holding its slot starts fresh
+    workers and scores as usual, and the pool lends the next grading a new slot."""
+    from grader import batch
+
+    pool = batch.SlotPool()
+    try:
+        slot = pool.acquire([])
+        slot.learner.process.kill()
+        slot.learner.process.wait()
+        graded = batch.grade_in_process(root / "solutions", "directory", ["--only", "forward"], 120, slot)
+        assert graded["status"] == "graded", graded
+        assert graded["report"]["score"] == graded["report"]["max_score"]
+        pool.release(slot)
+        again = pool.acquire([])
+        assert again is not slot and again.alive() and slot not in pool.all
     finally:
         pool.close()
