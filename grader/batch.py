@@ -214,14 +214,19 @@ def grade_submission(path, kind, grade_args, budget_s, use_preload=True):
     already imported. Importable on Dask workers: it needs only the submission's path on a shared
     filesystem.
     """
-    if not use_preload:
-        return grade_in_process(path, kind, grade_args, budget_s, None)
-    slot = SLOTS.acquire(grade_args)
+    started = time.monotonic()
     try:
-        return grade_in_process(path, kind, grade_args, budget_s, slot)
-    finally:
-        if slot:
-            SLOTS.release(slot)
+        if not use_preload:
+            return grade_in_process(path, kind, grade_args, budget_s, None)
+        slot = SLOTS.acquire(grade_args)
+        try:
+            return grade_in_process(path, kind, grade_args, budget_s, slot)
+        finally:
+            if slot:
+                SLOTS.release(slot)
+    except Exception as exc:  # a grader bug met on one submission must not stop the rest of the class
+        return result(Submission(submission_id(Path(path)), Path(path), kind), "crash",
+                      f"grader error: {type(exc).__name__}: {str(exc)[:200]} (please report it)", None, started)
 
 
 def grade_in_process(path, kind, grade_args, budget_s, slot):
@@ -251,8 +256,8 @@ def grade_in_process(path, kind, grade_args, budget_s, slot):
                           None, started)
         finally:
             RUNNING.discard(process)
-            if slot and slot.learner:
-                preload.clear_slot(slot.learner.handle())  # nothing of this submission outlives it, killed or not
+            if slot:
+                slot.clear()  # nothing of this submission outlives it, killed or not
         if process.returncode not in (0, 1) or not report_path.exists():
             return result(submission, "crash", f"grade exited {process.returncode}: {output.strip()[-300:]}",
                           None, started)

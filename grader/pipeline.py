@@ -7,7 +7,6 @@ Only `run_suites` reaches learner code, and only through worker processes (see `
 
 import os
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -158,7 +157,7 @@ def remove_stale_workspaces(parent):
     """Delete the workspaces of grade processes that were killed before they could clean up."""
     for workspace in parent.glob("grade-*-*"):
         if sandbox.creator_is_gone(workspace.name):
-            shutil.rmtree(workspace, ignore_errors=True)
+            sandbox.remove_tree(workspace, ignore_errors=True)
 
 
 STEPS = [locate_sources, prepare_sources, run_suites, score, describe_environment]

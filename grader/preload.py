@@ -84,7 +84,7 @@ class LearnerZygote:
         self.ours.close()
         sandbox.kill_group(self.process)
         self.process.wait()
-        shutil.rmtree(self.slot, ignore_errors=True)
+        sandbox.remove_tree(self.slot, ignore_errors=True)
 
 
 class DeviceServer:
@@ -149,6 +149,15 @@ class Slot:
         """The socket ends the grade process must inherit."""
         return (self.device.ours.fileno(),) + ((self.learner.ours.fileno(),) if self.learner else ())
 
+    def clear(self):
+        """Empty the learner slot after a submission; if that fails, retire the slot (the pool then
+        replaces it) rather than let the next submission see what is left."""
+        if self.learner and self.alive():
+            try:
+                clear_slot(self.learner.handle())
+            except OSError:
+                self.learner.close()
+
     def close(self):
         if self.learner:
             self.learner.close()
@@ -165,7 +174,7 @@ def attached():
 def reset_slot(slot, src):
     """Empty the slot and put this submission's files (from `src`, if given) in it, read-only."""
     for entry in slot.iterdir():
-        shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        sandbox.remove_tree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     for name in SLOT_DIRS:
         (slot / name).mkdir()
     for file in Path(src).iterdir() if src else ():
@@ -189,7 +198,7 @@ def clear_slot(zygote):
 def worker_dirs(zygote, module):
     """Fresh in/ and out/ directories for a forked worker of `module`: the slot's MODULE/in and /out."""
     instance = Path(zygote["slot"]) / module
-    shutil.rmtree(instance, ignore_errors=True)
+    sandbox.remove_tree(instance, ignore_errors=True)
     for name in ("in", "out"):
         (instance / name).mkdir(parents=True)
     sandbox.give_to_worker(instance / "out")

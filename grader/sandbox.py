@@ -197,6 +197,36 @@ def give_to_worker(*paths):
             os.chown(path, NOBODY, NOBODY)
 
 
+def remove_tree(path, ignore_errors=False):
+    """Delete a directory tree a worker wrote in, even where it took away its own permissions.
+
+    A `chmod 000` directory stops `shutil.rmtree` for any user but root; this gives such a directory
+    back its owner's permissions and goes on. Links are never followed, so a link a worker left
+    cannot lead the chmod to a file outside the tree.
+    """
+
+    def unlock(_, failed, error):
+        error = error[1] if isinstance(error, tuple) else error  # onerror passes exc_info, onexc the error
+        if isinstance(error, FileNotFoundError):
+            return
+        if not isinstance(error, PermissionError):
+            raise error
+        for directory in (os.path.dirname(failed), failed):
+            if os.path.isdir(directory) and not os.path.islink(directory):
+                os.chmod(directory, 0o700)
+        if os.path.isdir(failed) and not os.path.islink(failed):
+            shutil.rmtree(failed, **handler)
+        elif os.path.lexists(failed):
+            os.unlink(failed)
+
+    handler = {"onexc" if sys.version_info >= (3, 12) else "onerror": unlock}
+    try:
+        shutil.rmtree(path, **handler)
+    except OSError:
+        if not ignore_errors:
+            raise
+
+
 def python_dirs():
     """(source, target) binds for the Python installation and its packages.
 

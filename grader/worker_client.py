@@ -10,7 +10,6 @@ that was running.
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import time
@@ -21,7 +20,7 @@ import numpy as np
 
 from grader import preload, safe_io
 from grader.cgroups import Cgroup
-from grader.sandbox import Limits, PlainProcess, kill_group, rlimits
+from grader.sandbox import Limits, PlainProcess, kill_group, remove_tree, rlimits
 
 # Signals that mean the worker hit one of its rlimits, and how the report names them.
 RLIMIT_SIGNALS = {signal.SIGXFSZ: "output too large", signal.SIGXCPU: "CPU time limit"}
@@ -187,7 +186,7 @@ class LearnerModule:
         if self.zygote:
             return  # the batch empties the slot once this grade process has ended (batch.grade_in_process)
         for generation in range(1, self.generation + 1):
-            shutil.rmtree(self.work_dir / f"{self.name}-{self.hash_seed}-{generation}", ignore_errors=True)
+            remove_tree(self.work_dir / f"{self.name}-{self.hash_seed}-{generation}", ignore_errors=True)
 
     # -- calls ----------------------------------------------------------------------------
     def invoke(self, func, args=(), kwargs=None, keep=False, seed=None, timeout=None):

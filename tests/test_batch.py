@@ -7,13 +7,16 @@ next-letter exercise goes through exactly the same path.
 import csv
 import io
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -293,8 +296,9 @@ def test_one_device_server_answers_several_slots_at_once(tmp_path):
 
 def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
     """A zygote killed from outside (the OOM killer, say): the grading holding its slot starts fresh
-    workers and scores as usual, and the pool lends the next grading a new slot."""
-    from grader import batch
+    workers and scores as usual, and the pool lends the next grading a new slot; a slot that cannot
+    be emptied is retired."""
+    from grader import batch, preload
 
     pool = batch.SlotPool()
     try:
@@ -307,5 +311,57 @@ def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
         pool.release(slot)
         again = pool.acquire([])
         assert again is not slot and again.alive() and slot not in pool.all
+        with pytest.MonkeyPatch.context() as patch:  # a slot that cannot be emptied is retired
+            patch.setattr(preload, "clear_slot", lambda zygote: (_ for _ in ()).throw(PermissionError(13, "locked")))
+            again.clear()
+        assert not again.alive()
     finally:
         pool.close()
+
+
+def test_a_grader_error_on_one_submission_is_its_row_not_the_end_of_the_batch(root, monkeypatch):
+    from grader import batch
+
+    def broken(*args):
+        raise PermissionError(13, "Permission denied", "trap")
+
+    monkeypatch.setattr(batch, "grade_in_process", broken)
+    row = batch.grade_submission(root / "solutions", "directory", [], 60, use_preload=False)
+    assert row["status"] == "crash" and row["id"] == "solutions"
+    assert row["reason"].startswith("grader error: PermissionError") and "trap" in row["reason"]
+
+
+def test_remove_tree_deletes_what_a_worker_locked_and_follows_no_link():
+    """A worker may chmod 000 its own directories (then shutil.rmtree fails for any user but root)
+    and leave a link to a file outside. The tree still goes, removed as the worker's uid when we are
+    root, and the file outside keeps its mode."""
+    from grader.sandbox import NOBODY, remove_tree
+
+    base = Path(tempfile.mkdtemp())
+    tree, outside = base / "tree", base / "outside.txt"
+    (tree / "locked" / "inner").mkdir(parents=True)
+    (tree / "locked" / "inner" / "file").write_text("x")
+    outside.write_text("keep")
+    outside.chmod(0o600)
+    (tree / "locked" / "link").symlink_to(outside)
+    if os.geteuid() == 0:
+        for path in (base, outside, *tree.rglob("*"), tree):
+            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+    for path in (tree / "locked" / "inner", tree / "locked"):
+        path.chmod(0)
+    pid = os.fork()
+    if pid == 0:  # the child drops to the worker's uid, so the permissions apply as they would to a user
+        try:
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            remove_tree(tree)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    try:
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        assert not tree.exists() and outside.stat().st_mode & 0o777 == 0o600
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
