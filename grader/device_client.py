@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from grader import preload, safe_io
+from grader.device_check import MAX_ARCHIVE_BYTES
 from grader.sandbox import kill_group
 
 # Agreement demanded between the two devices and the trusted numpy evaluation (TF32 is off).
@@ -51,12 +52,21 @@ class DeviceChecker:
         self.reader = safe_io.LineReader(self.process.stdout.fileno())
 
     def run(self, keras_path, x):
-        """Run the model at `keras_path` on `x` (N, T, V) on both devices; return `DeviceOutputs`."""
+        """Run the model at `keras_path` on `x` (N, T, V) on both devices; return `DeviceOutputs`.
+
+        `keras_path` is in a directory the learner's worker writes to; the checker reads a copy
+        taken without following links, so the worker cannot point it at another file meanwhile.
+        """
         self.start()
         self.work_dir.mkdir(parents=True, exist_ok=True)
         out = Path(tempfile.mkdtemp(dir=self.work_dir, prefix="device-"))
+        keras_path = Path(keras_path)
+        try:
+            model = safe_io.copy_regular(keras_path.parent, keras_path.name, MAX_ARCHIVE_BYTES, out / "model.keras")
+        except safe_io.UnsafeOutput as exc:
+            raise DeviceCheckFailed(f"your saved model could not be read: {exc}") from None
         np.save(out / "x.npy", x, allow_pickle=False)
-        request = {"model": str(keras_path), "x": str(out / "x.npy"), "out": str(out)}
+        request = {"model": str(model), "x": str(out / "x.npy"), "out": str(out)}
         reply = preload.ask_device_server(self.server, request, self.limits.call_s * 3) if self.server else None
         if reply is None:
             # No server, or the batch's server is gone or stuck: the learner must not lose points for

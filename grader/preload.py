@@ -10,7 +10,10 @@ the child; forking before is safe and bit-identical):
   0.1 CPU-s). Each worker is moved into a cgroup of its own before it reads its first request, and
   killed with everything it started when the submission is done; the slot is emptied in between
   (`clear_slot`), so no submission sees another's files or processes. The workers of one
-  submission share the slot's src/, home/ and tmp/: they run the same learner's code.
+  submission share the slot's directories: they run the same learner's code. The sandbox sees the
+  slot read-only but for the workers' own out/, home/ and tmp/ (bind mounts): a worker cannot swap
+  a directory the grader writes in (src/, in/, logs/) for a link that leads the grader's writes
+  out of the slot, even where it runs as the grader's own uid.
 - `DeviceServer`: `device_check.py --serve-fd`, a trusted process that forks a child per model;
   one per batch process, shared by its slots.
 
@@ -33,7 +36,8 @@ from pathlib import Path
 from grader import safe_io, sandbox
 
 ENV = "GRADER_PRELOAD"
-SLOT_DIRS = ("src", "home", "tmp")
+GRADER_DIRS = ("src", "in", "logs")  # written by the grade process, read-only in the sandbox
+WORKER_DIRS = ("out", "home", "tmp")  # the workers' own, mounted writable: emptied in place, never replaced
 PR_SET_PDEATHSIG = 1
 
 
@@ -64,8 +68,10 @@ class LearnerZygote:
         self.ours, theirs = socket.socketpair()
         env = {**sandbox.worker_environment("/slot/home", 0), "TMPDIR": "/slot/tmp"}
         # No shared /tmp: one submission's files must not outlive it (TMPDIR is the slot's tmp/).
-        argv = sandbox.sandbox_command(["--bind", str(self.slot), "/slot", "--chdir", "/slot"], env,
-                                       private_tmp=False, as_init=True)
+        mounts = ["--ro-bind", str(self.slot), "/slot"]
+        for name in WORKER_DIRS:
+            mounts += ["--bind", str(self.slot / name), f"/slot/{name}"]
+        argv = sandbox.sandbox_command([*mounts, "--chdir", "/slot"], env, private_tmp=False, as_init=True)
         argv += ["--zygote", str(theirs.fileno())]
         self.process = subprocess.Popen(argv, env={"PATH": "/usr/bin:/bin"}, pass_fds=(theirs.fileno(),),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -172,15 +178,21 @@ def attached():
 
 
 def reset_slot(slot, src):
-    """Empty the slot and put this submission's files (from `src`, if given) in it, read-only."""
-    for entry in slot.iterdir():
-        sandbox.remove_tree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
-    for name in SLOT_DIRS:
-        (slot / name).mkdir()
+    """Empty the slot and put this submission's files (from `src`, if given) in it, read-only.
+
+    Only when no worker is left (`scrub` first): the workers' directories are emptied in place,
+    since the zygote's sandbox holds them mounted.
+    """
+    for name in GRADER_DIRS + WORKER_DIRS:
+        directory = slot / name
+        directory.mkdir(exist_ok=True)
+        directory.chmod(0o755)  # a worker may have taken its own directory's permissions away
+        for entry in directory.iterdir():
+            sandbox.remove_tree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     for file in Path(src).iterdir() if src else ():
         if file.is_file():
             shutil.copyfile(file, slot / "src" / file.name)
-    sandbox.give_to_worker(slot / "home", slot / "tmp")
+    sandbox.give_to_worker(*(slot / name for name in WORKER_DIRS))
 
 
 def fill_slot(zygote, src):
@@ -193,16 +205,6 @@ def clear_slot(zygote):
     """After a submission: kill what its workers left running and delete its files."""
     scrub(zygote["pid"])
     reset_slot(Path(zygote["slot"]), None)
-
-
-def worker_dirs(zygote, module):
-    """Fresh in/ and out/ directories for a forked worker of `module`: the slot's MODULE/in and /out."""
-    instance = Path(zygote["slot"]) / module
-    sandbox.remove_tree(instance, ignore_errors=True)
-    for name in ("in", "out"):
-        (instance / name).mkdir(parents=True)
-    sandbox.give_to_worker(instance / "out")
-    return instance
 
 
 def scrub(zygote_pid):

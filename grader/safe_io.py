@@ -11,6 +11,7 @@ import re
 import selectors
 import stat
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +41,17 @@ def open_regular(directory, name, max_bytes):
         os.close(fd)
         raise UnsafeOutput(f"output too large: {name} is {info.st_size} bytes, the limit is {max_bytes}")
     return os.fdopen(fd, "rb"), info.st_size
+
+
+def copy_regular(directory, name, max_bytes, target):
+    """Copy `directory/name`, a regular file of at most `max_bytes` (see `open_regular`), to `target`."""
+    handle, _ = open_regular(directory, name, max_bytes)
+    with handle:
+        data = handle.read(max_bytes + 1)  # it may have grown since it was measured
+    if len(data) > max_bytes:
+        raise UnsafeOutput(f"output too large: {name} is over {max_bytes} bytes")
+    Path(target).write_bytes(data)
+    return Path(target)
 
 
 def load_npy(directory, name, max_bytes):

@@ -134,14 +134,17 @@ class LearnerModule:
     def start_forked(self):
         """Like start(), but the worker is forked by the batch slot's zygote, TensorFlow already imported."""
         self.generation += 1
-        self.instance = preload.worker_dirs(self.zygote, self.name)
+        # The slot's in/ and out/ are shared by the submission's workers: every file name in them is
+        # a request id, unique to its call.
+        self.instance = Path(self.zygote["slot"])
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         self.cgroup = Cgroup.create(self.limits.memory_bytes, self.limits.processes)
         self.pids_seen = 0
-        request = {"module": self.name, "src": "/slot/src", "in": f"/slot/{self.name}/in",
-                   "out": f"/slot/{self.name}/out", "home": "/slot/home", "rlimits": rlimits(self.limits, self.cgroup)}
-        log = os.open(self.instance / "output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        request = {"module": self.name, "src": "/slot/src", "in": "/slot/in", "out": "/slot/out",
+                   "home": "/slot/home", "rlimits": rlimits(self.limits, self.cgroup)}
+        log = os.open(self.instance / "logs" / f"{self.name}-{self.generation}.log",
+                      os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             reply = preload.ask_zygote(self.zygote, request, (to_worker_r, from_worker_w, log), self.limits.import_s)
             pid = preload.host_pid(self.zygote["pid"], reply["pid"]) if reply and "pid" in reply else None

@@ -111,6 +111,24 @@ def test_a_model_whose_output_depends_on_the_device_fails():
 
 
 # -- evaluation prefixes -----------------------------------------------------------------------------
+def test_the_device_check_reads_no_link_the_worker_left(tmp_path):
+    """The worker writes the saved model; a link in its place (to any file the grader may read)
+    is refused before the device checker opens anything."""
+    from grader.device_client import DeviceChecker
+    from grader.sandbox import Limits
+
+    elsewhere = tmp_path / "elsewhere.keras"
+    elsewhere.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "model-1.keras").symlink_to(elsewhere)
+    checker = DeviceChecker(tmp_path / "work", Limits())
+    try:
+        with pytest.raises(DeviceCheckFailed, match="could not be read.*regular file"):
+            checker.run(tmp_path / "out" / "model-1.keras", np.zeros((1, 3, 4), np.float32))
+    finally:
+        checker.close()
+
+
 def test_determined_next_letters_of_goodbye():
     assert determined_next("goodbye!", "g") == "o"
     assert determined_next("goodbye!", "o") is None  # followed by o and by d
