@@ -27,7 +27,7 @@ from pathlib import Path
 from grader import formats, preload
 from grader.exercise_builder import EXERCISES
 from grader.sandbox import Limits, kill_group
-from grader.sources import UsageError
+from grader.sources import UsageError, present
 
 GRADER_DIR = Path(__file__).resolve().parent
 MAX_ZIP_BYTES = 64 << 20
@@ -92,8 +92,10 @@ def shard(submissions, spec):
 
 
 def hash_tree(digest, path):
-    for file in sorted(p for p in Path(path).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(str(file.relative_to(path)).encode() + b"\0" + file.read_bytes() + b"\0")
+    """Add every file under `path` to `digest`; a link adds where it points, never what it points at."""
+    for file in sorted(p for p in Path(path).rglob("*") if present(p) and "__pycache__" not in p.parts):
+        content = b"link to " + os.readlink(file).encode() if file.is_symlink() else file.read_bytes()
+        digest.update(str(file.relative_to(path)).encode() + b"\0" + content + b"\0")
 
 
 def grading_key(options):

@@ -36,6 +36,7 @@ class Fixture:
     only: list = field(default_factory=lambda: list(EXERCISES))
     replace: list = field(default_factory=list)
     files: dict = field(default_factory=dict)
+    links: dict = field(default_factory=dict)
     grade_args: list = field(default_factory=list)
     misconception: str | None = None
     expect: list = field(default_factory=list)
@@ -60,6 +61,9 @@ def build(fixture, out_dir, root=ROOT):
         path.write_text(text.replace(edit["old"], edit["new"], 1))
     for name, content in fixture.files.items():
         (out_dir / name).write_text(content)
+    for name, target in fixture.links.items():
+        (out_dir / name).unlink(missing_ok=True)
+        (out_dir / name).symlink_to(target)
     return out_dir
 
 

@@ -50,15 +50,20 @@ def strip_line(line):
     return line
 
 
+def present(path):
+    """A file, or a link (even a broken one): never followed, `prepare` refuses it by name."""
+    return path.is_file() or path.is_symlink()
+
+
 def choose(directory, exercise):
     """Pick `exercise`.py or `exercise`.ipynb in `directory` and say why."""
     py, nb = directory / f"{exercise}.py", directory / f"{exercise}.ipynb"
-    if py.is_file() and nb.is_file():
-        if nb.stat().st_mtime > py.stat().st_mtime + NEWER_BY_S:
+    if present(py) and present(nb):
+        if nb.lstat().st_mtime > py.lstat().st_mtime + NEWER_BY_S:
             return Source(exercise, nb, f"{nb.name} is newer than {py.name}")
         return Source(exercise, py, f"{py.name} is as new as or newer than {nb.name}")
     for path in (py, nb):
-        if path.is_file():
+        if present(path):
             return Source(exercise, path, f"the only {exercise} file")
     return Source(exercise, None, "", f"no {py.name} or {nb.name} in the submission: add one to grade this exercise")
 
@@ -104,8 +109,14 @@ def notebook_to_python(path):
     return "\n".join(strip_line(line) for line in source.splitlines()) + "\n"
 
 
+def plain_file(path):
+    """A regular file, not a link to one: links to files outside the submission are never followed."""
+    return path.is_file() and not path.is_symlink()
+
+
 def prepare(sources, src_dir):
-    """Write each exercise as `src_dir/<exercise>.py`, plus the learner's other top-level `.py` helpers.
+    """Write each exercise as `src_dir/<exercise>.py`, plus the learner's other top-level `.py` helpers
+    (regular files only: a link to a file is skipped).
 
     Returns the sources with `problem` set where the file could not be used.
     """
@@ -114,9 +125,13 @@ def prepare(sources, src_dir):
         if source.path is None:
             continue
         for helper in source.path.parent.glob("*.py"):
-            if helper.stem not in EXERCISES and helper.is_file() and helper.stat().st_size <= MAX_SOURCE_BYTES:
+            if helper.stem not in EXERCISES and plain_file(helper) and helper.stat().st_size <= MAX_SOURCE_BYTES:
                 shutil.copyfile(helper, src_dir / helper.name)
-        if source.path.stat().st_size > MAX_SOURCE_BYTES:
+        if not plain_file(source.path):
+            # A link would make the grader, not the sandbox, read whatever it points at.
+            source.problem = (f"{source.path.name} is a symbolic link: the grader reads only the files in the "
+                              f"submission itself; submit {source.path.name} itself, not a link to it")
+        elif source.path.stat().st_size > MAX_SOURCE_BYTES:
             source.problem = f"{source.path.name} is larger than {MAX_SOURCE_BYTES} bytes"
         elif source.path.suffix == ".ipynb":
             try:
