@@ -70,10 +70,10 @@ class Learner:
         self.settings = settings
         self.modules = {}
         self.extra = []
-        # When batch grading, a preloaded zygote (preload.py) forks the workers with hash seed 0.
-        self.zygote = preload.attached().get("learner")
-        if self.zygote:
-            preload.fill_slot(self.zygote, settings.src_dir)
+        # When batch grading, the slot's preloaded zygotes (preload.py) fork the workers.
+        self.slot = preload.attached().get("learner")
+        if self.slot:
+            preload.fill_slot(self.slot, settings.src_dir)
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -89,7 +89,7 @@ class Learner:
     def new(self, name, hash_seed):
         s = self.settings
         module = LearnerModule(s.src_dir, s.work_dir, name, s.limits, hash_seed, s.isolation or PlainProcess(s.limits),
-                               self.zygote)
+                               preload.zygote_for(self.slot, hash_seed))
         if name in s.problems:
             module.import_problem = SubmissionProblem(s.problems[name])
         return module

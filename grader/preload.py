@@ -1,24 +1,26 @@
 """Pay TensorFlow's import once per batch slot, not once per submission.
 
-A batch slot uses two processes that imported TensorFlow and ran no op (forking after an op hangs
-the child; forking before is safe and bit-identical):
+A batch slot uses processes that imported TensorFlow (or numpy) and ran no op (forking after an op
+hangs the child; forking before is safe and bit-identical):
 
-- `LearnerZygote`: `worker.py --zygote` inside a bubblewrap sandbox that sees only the system,
-  Python and the slot directory (mounted at /slot). For each submission the grade process puts the
-  learner's files in the slot (`fill_slot`), and the zygote forks a fresh worker for each module
-  graded with hash seed 0 (numpy and Python are imported already too: a fresh numpy worker costs
-  0.1 CPU-s). Each worker is moved into a cgroup of its own before it reads its first request, and
-  killed with everything it started when the submission is done; the slot is emptied in between
-  (`clear_slot`), so no submission sees another's files or processes. The workers of one
-  submission share the slot's directories: they run the same learner's code. The sandbox sees the
-  slot read-only but for the workers' own out/, home/ and tmp/ (bind mounts): a worker cannot swap
-  a directory the grader writes in (src/, in/, logs/) for a link that leads the grader's writes
-  out of the slot, even where it runs as the grader's own uid.
+- `LearnerSlot`: a slot directory and, for each hash seed the suites use, a `LearnerZygote`
+  (`worker.py --zygote`) inside a bubblewrap sandbox that sees only the system, Python and the slot
+  (mounted at /slot). For each submission the grade process puts the learner's files in the slot
+  (`fill_slot`), and the zygote of the worker's hash seed forks a fresh worker: TensorFlow imported
+  for seed 0 (every module), numpy alone for the seeds that compare `set()` order (a fresh numpy
+  interpreter in a new sandbox costs about 0.1 CPU-s, and a submission needs three). Each worker
+  is moved into a cgroup of its own before it reads its first request, and killed with everything
+  it started when the submission is done; the slot is emptied in between (`clear_slot`), so no
+  submission sees another's files or processes. The workers of one submission share the slot's
+  directories: they run the same learner's code. The sandbox sees the slot read-only but for the
+  workers' own out/, home/ and tmp/ (bind mounts): a worker cannot swap a directory the grader
+  writes in (src/, in/, logs/) for a link that leads the grader's writes out of the slot, even
+  where it runs as the grader's own uid.
 - `DeviceServer`: `device_check.py --serve-fd`, a trusted process that forks a child per model;
   one per batch process, shared by its slots.
 
-The grade process of a slot finds both through the environment variable GRADER_PRELOAD (socket
-file descriptors it inherits, the zygote's pid and the slot directory); learner workers never see
+The grade process of a slot finds them through the environment variable GRADER_PRELOAD (socket
+file descriptors it inherits, the zygotes' pids and the slot directory); learner workers never see
 that variable, since they start with a clean environment.
 """
 
@@ -57,40 +59,72 @@ def read_line(sock, timeout):
 
 
 class LearnerZygote:
-    """A sandboxed process with TensorFlow imported, forking one learner worker per request."""
+    """A sandboxed process that imported what the workers of one hash seed need, forking one learner
+    worker per request: TensorFlow for seed 0 (every module), numpy alone for the seeds that only
+    compare `set()` order across processes."""
 
-    def __init__(self, limits):
-        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-        # Named like grade workspaces (grade-PID-...), so a killed batch's slots are swept the same way.
-        self.slot = Path(tempfile.mkdtemp(prefix=f"grade-{os.getpid()}-slot-", dir=shm))
-        self.slot.chmod(0o755)
-        reset_slot(self.slot, None)  # TensorFlow's import wants a usable TMPDIR
+    def __init__(self, limits, slot, hash_seed):
         self.ours, theirs = socket.socketpair()
-        env = {**sandbox.worker_environment("/slot/home", 0), "TMPDIR": "/slot/tmp"}
+        env = {**sandbox.worker_environment("/slot/home", hash_seed), "TMPDIR": "/slot/tmp"}
         # No shared /tmp: one submission's files must not outlive it (TMPDIR is the slot's tmp/).
-        mounts = ["--ro-bind", str(self.slot), "/slot"]
+        mounts = ["--ro-bind", str(slot), "/slot"]
         for name in WORKER_DIRS:
-            mounts += ["--bind", str(self.slot / name), f"/slot/{name}"]
+            mounts += ["--bind", str(slot / name), f"/slot/{name}"]
         argv = sandbox.sandbox_command([*mounts, "--chdir", "/slot"], env, private_tmp=False, as_init=True)
-        argv += ["--zygote", str(theirs.fileno())]
+        argv += ["--zygote", str(theirs.fileno()), *([] if hash_seed == 0 else ["--numpy-only"])]
         self.process = subprocess.Popen(argv, env={"PATH": "/usr/bin:/bin"}, pass_fds=(theirs.fileno(),),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True,
                                         preexec_fn=sandbox.make_preexec(limits, None))
         theirs.close()
-        ready = read_line(self.ours, limits.import_s)
-        if not ready or not ready.get("ready"):
-            self.close()
-            raise RuntimeError("the TensorFlow zygote did not start")
 
-    def handle(self):
-        return {"fd": self.ours.fileno(), "pid": self.process.pid, "slot": str(self.slot)}
+    def wait_ready(self, timeout):
+        ready = read_line(self.ours, timeout)
+        if not ready or not ready.get("ready"):
+            raise RuntimeError("a preloaded learner process (zygote) did not start")
+
+    def handle(self, slot):
+        return {"fd": self.ours.fileno(), "pid": self.process.pid, "slot": str(slot)}
 
     def close(self):
         self.ours.close()
         sandbox.kill_group(self.process)
         self.process.wait()
-        sandbox.remove_tree(self.slot, ignore_errors=True)
+
+
+class LearnerSlot:
+    """A slot directory and one zygote per hash seed the suites use (`sandbox.HASH_SEEDS`), each in a
+    sandbox that mounts the directory; they start side by side."""
+
+    def __init__(self, limits):
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        # Named like grade workspaces (grade-PID-...), so a killed batch's slots are swept the same way.
+        self.dir = Path(tempfile.mkdtemp(prefix=f"grade-{os.getpid()}-slot-", dir=shm))
+        self.dir.chmod(0o755)
+        reset_slot(self.dir, None)  # TensorFlow's import wants a usable TMPDIR
+        self.zygotes = {}
+        try:
+            for seed in sandbox.HASH_SEEDS:
+                self.zygotes[seed] = LearnerZygote(limits, self.dir, seed)
+            for zygote in self.zygotes.values():
+                zygote.wait_ready(limits.import_s)
+        except (OSError, RuntimeError):
+            self.close()
+            raise
+
+    def alive(self):
+        return all(zygote.process.poll() is None for zygote in self.zygotes.values())
+
+    def handle(self):
+        return {"slot": str(self.dir), "zygotes": {str(s): z.handle(self.dir) for s, z in self.zygotes.items()}}
+
+    def fds(self):
+        return tuple(zygote.ours.fileno() for zygote in self.zygotes.values())
+
+    def close(self):
+        for zygote in self.zygotes.values():
+            zygote.close()
+        sandbox.remove_tree(self.dir, ignore_errors=True)
 
 
 class DeviceServer:
@@ -140,10 +174,10 @@ class Slot:
 
     def __init__(self, limits, device, learner=True):
         self.device = device
-        self.learner = LearnerZygote(limits) if learner and sandbox.bubblewrap_works() else None
+        self.learner = LearnerSlot(limits) if learner and sandbox.bubblewrap_works() else None
 
     def alive(self):
-        return self.learner is None or self.learner.process.poll() is None
+        return self.learner is None or self.learner.alive()
 
     def environment(self):
         handles = {"device": self.device.handle()}
@@ -153,7 +187,7 @@ class Slot:
 
     def fds(self):
         """The socket ends the grade process must inherit."""
-        return (self.device.ours.fileno(),) + ((self.learner.ours.fileno(),) if self.learner else ())
+        return (self.device.ours.fileno(),) + (self.learner.fds() if self.learner else ())
 
     def clear(self):
         """Empty the learner slot after a submission; if that fails, retire the slot (the pool then
@@ -195,16 +229,24 @@ def reset_slot(slot, src):
     sandbox.give_to_worker(*(slot / name for name in WORKER_DIRS))
 
 
-def fill_slot(zygote, src):
-    """Before a submission's first worker: nothing left of the last one, this one's files in place."""
-    scrub(zygote["pid"])
-    reset_slot(Path(zygote["slot"]), src)
+def fill_slot(learner, src):
+    """Before a submission's first worker: nothing left of the last one, this one's files in place.
+
+    learner: a `LearnerSlot.handle()`, as the grade process gets it.
+    """
+    for zygote in learner["zygotes"].values():
+        scrub(zygote["pid"])
+    reset_slot(Path(learner["slot"]), src)
 
 
-def clear_slot(zygote):
+def clear_slot(learner):
     """After a submission: kill what its workers left running and delete its files."""
-    scrub(zygote["pid"])
-    reset_slot(Path(zygote["slot"]), None)
+    fill_slot(learner, None)
+
+
+def zygote_for(learner, hash_seed):
+    """The handle of the slot's zygote for workers with `hash_seed`, or None (then: a fresh worker)."""
+    return (learner or {}).get("zygotes", {}).get(str(hash_seed))
 
 
 def scrub(zygote_pid):

@@ -78,6 +78,11 @@ def kill_group(process):
 # match them). The arrays and models are tiny: one thread is as fast alone and much faster when two
 # gradings share two cores; Eigen's kernels instead of oneDNN's train about 7 % faster here. An
 # OpenBLAS thread pool doubles numpy's import cost (0.14 vs 0.07 CPU-s) in every fresh worker.
+# The PYTHONHASHSEED of each worker: 0 for every module, and 1-3 for the check that builds the
+# alphabet in other processes, since `set()` order follows the hash seed. A batch slot keeps a
+# preloaded zygote for each.
+HASH_SEEDS = (0, 1, 2, 3)
+
 NUMERIC_SETTINGS = {
     "TF_CPP_MIN_LOG_LEVEL": "3", "TF_DETERMINISTIC_OPS": "1", "TF_NUM_INTRAOP_THREADS": "1",
     "TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",

@@ -197,7 +197,7 @@ def serve(worker, requests, responses):
 
 def main(argv):
     if argv[1] == "--zygote":
-        return zygote(int(argv[2]))
+        return zygote(int(argv[2]), tensorflow="--numpy-only" not in argv)
     src_dir, in_dir, out_dir, module_name, request_fd, response_fd = argv[1:7]
     hide_grader_packages()
     requests = os.fdopen(int(request_fd), "r")
@@ -205,8 +205,9 @@ def main(argv):
     serve(Worker(src_dir, in_dir, out_dir, module_name), requests, responses)
 
 
-def zygote(control_fd):
-    """Import TensorFlow once, then fork one fresh worker per request on the control socket.
+def zygote(control_fd, tensorflow=True):
+    """Import TensorFlow (or numpy alone) once, then fork one fresh worker per request on the control
+    socket.
 
     Forking works only before TensorFlow has run an op, so the zygote runs none. It is made
     non-dumpable, so a worker (same uid) can neither ptrace it nor open its file descriptors through
@@ -222,9 +223,10 @@ def zygote(control_fd):
     # Python's SIGINT handler is the one signal a worker could still deliver to its init.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     hide_grader_packages()
-    import keras  # noqa: F401 - the point: paid once, shared by every forked worker
+    if tensorflow:
+        import keras  # noqa: F401 - the point: paid once, shared by every forked worker
 
-    configure_tensorflow()
+        configure_tensorflow()
     # Keep the collector away from what was imported: a child's collection would otherwise touch
     # every object's header and copy the zygote's pages one by one.
     gc.freeze()

@@ -91,8 +91,8 @@ class LearnerModule:
         self.limits = limits or Limits()
         self.hash_seed = hash_seed
         self.isolation = isolation or PlainProcess(self.limits)
-        # A preloaded TensorFlow zygote (preload.py) forks this module's workers, when batch grading.
-        self.zygote = zygote if hash_seed == 0 else None
+        # When batch grading, the slot's zygote for this hash seed (preload.py) forks the workers.
+        self.zygote = zygote
         self.process = None
         self.cgroup = None
         self.pids_seen = 0
@@ -132,7 +132,7 @@ class LearnerModule:
         self.pending_import = self.send({"op": "import"})
 
     def start_forked(self):
-        """Like start(), but the worker is forked by the batch slot's zygote, TensorFlow already imported."""
+        """Like start(), but the worker is forked by the batch slot's zygote, its imports done."""
         self.generation += 1
         # The slot's in/ and out/ are shared by the submission's workers: every file name in them is
         # a request id, unique to its call.
@@ -143,7 +143,7 @@ class LearnerModule:
         self.pids_seen = 0
         request = {"module": self.name, "src": "/slot/src", "in": "/slot/in", "out": "/slot/out",
                    "home": "/slot/home", "rlimits": rlimits(self.limits, self.cgroup)}
-        log = os.open(self.instance / "logs" / f"{self.name}-{self.generation}.log",
+        log = os.open(self.instance / "logs" / f"{self.name}-{self.hash_seed}-{self.generation}.log",
                       os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             reply = preload.ask_zygote(self.zygote, request, (to_worker_r, from_worker_w, log), self.limits.import_s)

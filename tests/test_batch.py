@@ -307,8 +307,8 @@ def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
     pool = batch.SlotPool()
     try:
         slot = pool.acquire([])
-        slot.learner.process.kill()
-        slot.learner.process.wait()
+        slot.learner.zygotes[0].process.kill()
+        slot.learner.zygotes[0].process.wait()
         graded = batch.grade_in_process(root / "solutions", "directory", ["--only", "forward"], 120, slot)
         assert graded["status"] == "graded", graded
         assert graded["report"]["score"] == graded["report"]["max_score"]
@@ -369,3 +369,33 @@ def test_remove_tree_deletes_what_a_worker_locked_and_follows_no_link():
         assert not tree.exists() and outside.stat().st_mode & 0o777 == 0o600
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_each_hash_seed_has_its_zygote_and_workers_keep_that_seed(tmp_path):
+    """The alphabet check compares `set()` order across hash seeds: in a slot, the worker for each
+    seed is forked from that seed's zygote, so `hash` differs between them as between interpreters."""
+    from grader import preload
+    from grader.sandbox import HASH_SEEDS, Bubblewrap, Limits
+    from grader.worker_client import LearnerModule
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "encoding.py").write_text("import os\n\ndef build_alphabet(text):\n"
+                                     "    return [hash(text), os.environ['PYTHONHASHSEED']]\n")
+    limits = Limits()
+    slot = preload.LearnerSlot(limits)
+    modules = []
+    try:
+        handle = slot.handle()
+        preload.fill_slot(handle, src)
+        for seed in HASH_SEEDS:
+            modules.append(LearnerModule(src, tmp_path / "work", "encoding", limits, seed, Bubblewrap(limits),
+                                         preload.zygote_for(handle, seed)))
+        seen = [module.invoke("build_alphabet", ("goodbye!",)) for module in modules]
+        assert all(isinstance(module.process, preload.ForkedProcess) for module in modules)
+        assert [seed for _, seed in seen] == [str(seed) for seed in HASH_SEEDS]
+        assert len({value for value, _ in seen}) == len(HASH_SEEDS)
+    finally:
+        for module in modules:
+            module.close()
+        slot.close()

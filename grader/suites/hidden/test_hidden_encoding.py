@@ -5,10 +5,10 @@ import pytest
 
 from grader.checks import expect_close, expect_shape, expect_value_error
 from grader.feedback import Misconception
+from grader.sandbox import HASH_SEEDS
 from solutions import encoding as ref
 
 TEXT = "the unrolled state — ünïcode too — carries every letter forward!"
-HASH_SEEDS = (1, 2, 3)
 
 
 def random_samples(rng, alphabet, n, length):
@@ -18,7 +18,7 @@ def random_samples(rng, alphabet, n, length):
 @pytest.mark.points(2)
 def test_alphabet_same_in_every_process(learner):
     """build_alphabet gives the sorted characters, identically under different hash seeds."""
-    others = {f"PYTHONHASHSEED={seed}": learner.spawn("encoding", seed) for seed in HASH_SEEDS}
+    others = {f"PYTHONHASHSEED={seed}": learner.spawn("encoding", seed) for seed in HASH_SEEDS[1:]}
     seen = {"this process": learner.encoding.build_alphabet(TEXT)}
     seen.update({name: module.build_alphabet(TEXT) for name, module in others.items()})
     if any(alphabet != ref.build_alphabet(TEXT) for alphabet in seen.values()):
