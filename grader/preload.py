@@ -64,6 +64,7 @@ class LearnerZygote:
     compare `set()` order across processes."""
 
     def __init__(self, limits, slot, hash_seed):
+        self.slot = slot
         self.ours, theirs = socket.socketpair()
         env = {**sandbox.worker_environment("/slot/home", hash_seed), "TMPDIR": "/slot/tmp"}
         # No shared /tmp: one submission's files must not outlive it (TMPDIR is the slot's tmp/).
@@ -83,8 +84,8 @@ class LearnerZygote:
         if not ready or not ready.get("ready"):
             raise RuntimeError("a preloaded learner process (zygote) did not start")
 
-    def handle(self, slot):
-        return {"fd": self.ours.fileno(), "pid": self.process.pid, "slot": str(slot)}
+    def handle(self):
+        return {"fd": self.ours.fileno(), "pid": self.process.pid, "slot": str(self.slot)}
 
     def close(self):
         self.ours.close()
@@ -116,7 +117,7 @@ class LearnerSlot:
         return all(zygote.process.poll() is None for zygote in self.zygotes.values())
 
     def handle(self):
-        return {"slot": str(self.dir), "zygotes": {str(s): z.handle(self.dir) for s, z in self.zygotes.items()}}
+        return {"slot": str(self.dir), "zygotes": {str(seed): z.handle() for seed, z in self.zygotes.items()}}
 
     def fds(self):
         return tuple(zygote.ours.fileno() for zygote in self.zygotes.values())

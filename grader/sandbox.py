@@ -74,15 +74,15 @@ def kill_group(process):
         pass
 
 
-# How numpy and TensorFlow run in learner workers (and in the benchmarks and calibration that must
-# match them). The arrays and models are tiny: one thread is as fast alone and much faster when two
-# gradings share two cores; Eigen's kernels instead of oneDNN's train about 7 % faster here. An
-# OpenBLAS thread pool doubles numpy's import cost (0.14 vs 0.07 CPU-s) in every fresh worker.
 # The PYTHONHASHSEED of each worker: 0 for every module, and 1-3 for the check that builds the
 # alphabet in other processes, since `set()` order follows the hash seed. A batch slot keeps a
 # preloaded zygote for each.
 HASH_SEEDS = (0, 1, 2, 3)
 
+# How numpy and TensorFlow run in learner workers (and in the benchmarks and calibration that must
+# match them). The arrays and models are tiny: one thread is as fast alone and much faster when two
+# gradings share two cores; Eigen's kernels instead of oneDNN's train about 7 % faster here. An
+# OpenBLAS thread pool doubles numpy's import cost (0.14 vs 0.07 CPU-s) in every fresh worker.
 NUMERIC_SETTINGS = {
     "TF_CPP_MIN_LOG_LEVEL": "3", "TF_DETERMINISTIC_OPS": "1", "TF_NUM_INTRAOP_THREADS": "1",
     "TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -207,7 +207,8 @@ def remove_tree(path, ignore_errors=False):
 
     A `chmod 000` directory stops `shutil.rmtree` for any user but root; this gives such a directory
     back its owner's permissions and goes on. Links are never followed, so a link a worker left
-    cannot lead the chmod to a file outside the tree.
+    cannot lead the chmod to a file outside the tree. Call it once the workers that wrote there are
+    gone: one still running could swap a directory for a link between the check and the chmod.
     """
 
     def unlock(_, failed, error):
