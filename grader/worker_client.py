@@ -179,7 +179,10 @@ class LearnerModule:
         self.process.wait()
         if self.cgroup is not None:
             self.cgroup.remove()
-        self.requests.close()
+        try:
+            self.requests.close()
+        except OSError:
+            pass  # a request the dead worker never read is still buffered; close() has closed the pipe anyway
         os.close(self.replies)
         self.process = None
         self.pending_import = None

@@ -129,6 +129,28 @@ def test_the_device_check_reads_no_link_the_worker_left(tmp_path):
         checker.close()
 
 
+def test_a_call_to_a_worker_that_died_between_calls_is_its_problem_not_a_grader_error(tmp_path):
+    """A request to a dead worker cannot be written and stays in the grader's buffer: the call reports
+    how the worker ended, and stopping the worker does not trip over that request (it raised
+    BrokenPipeError, then removed the worker's cgroup a second time: a grader error either way)."""
+    import signal
+
+    from grader.sandbox import Limits
+    from grader.worker_client import LearnerModule, WorkerExited
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "forward.py").write_text("def rnn_step(x):\n    return x\n")
+    module = LearnerModule(tmp_path / "src", tmp_path / "work", "forward", Limits())
+    try:
+        assert module.invoke("rnn_step", (1,)) == 1
+        os.killpg(module.process.pid, signal.SIGKILL)
+        module.process.wait()
+        with pytest.raises(WorkerExited):
+            module.invoke("rnn_step", (2,))
+    finally:
+        module.close()
+
+
 def test_determined_next_letters_of_goodbye():
     assert determined_next("goodbye!", "g") == "o"
     assert determined_next("goodbye!", "o") is None  # followed by o and by d
