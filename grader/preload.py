@@ -63,7 +63,7 @@ class LearnerZygote:
     worker per request: TensorFlow for seed 0 (every module), numpy alone for the seeds that only
     compare `set()` order across processes."""
 
-    def __init__(self, limits, slot, hash_seed):
+    def __init__(self, slot, hash_seed):
         self.slot = slot
         self.ours, theirs = socket.socketpair()
         env = {**sandbox.worker_environment("/slot/home", hash_seed), "TMPDIR": "/slot/tmp"}
@@ -73,10 +73,12 @@ class LearnerZygote:
             mounts += ["--bind", str(slot / name), f"/slot/{name}"]
         argv = sandbox.sandbox_command([*mounts, "--chdir", "/slot"], env, private_tmp=False, as_init=True)
         argv += ["--zygote", str(theirs.fileno()), *([] if hash_seed == 0 else ["--numpy-only"])]
+        # No rlimits of its own: it runs no learner code, and each forked worker sets its limits
+        # before any, which it could not raise above the zygote's (with a worker's own limits here,
+        # a fork bomb in one slot used up the uid-wide RLIMIT_NPROC of every other slot's workers).
         self.process = subprocess.Popen(argv, env={"PATH": "/usr/bin:/bin"}, pass_fds=(theirs.fileno(),),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True,
-                                        preexec_fn=sandbox.make_preexec(limits, None))
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
         theirs.close()
 
     def wait_ready(self, timeout):
@@ -106,7 +108,7 @@ class LearnerSlot:
         self.zygotes = {}
         try:
             for seed in sandbox.HASH_SEEDS:
-                self.zygotes[seed] = LearnerZygote(limits, self.dir, seed)
+                self.zygotes[seed] = LearnerZygote(self.dir, seed)
             for zygote in self.zygotes.values():
                 zygote.wait_ready(limits.import_s)
         except (OSError, RuntimeError):

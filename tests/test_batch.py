@@ -205,8 +205,10 @@ def build_model(n_chars, units=8):
     pids = [p for p in _os.listdir("/proc") if p.isdigit()]
     read_only = [d for d in ("/slot", "/slot/src", "/slot/in", "/slot/logs", "/slot/out", "/slot/home", "/slot/tmp")
                  if _os.statvfs(d).f_flag & _os.ST_RDONLY]
+    import resource
     import tensorflow as tf
     raise RuntimeError(f"seen: {sorted(_os.listdir('.'))} {len(pids)} processes, read-only {read_only}, "
+                       f"nproc {resource.getrlimit(resource.RLIMIT_NPROC)[0]}, "
                        f"{tf.config.optimizer.get_experimental_options()}")
 '''
 
@@ -238,6 +240,15 @@ def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path):
     assert "seen: [] 2 processes" in message  # the zygote (its sandbox's init) and this worker: nothing else
     # Even as the grader's own uid, a worker can swap nothing the grade process writes in for a link.
     assert "read-only ['/slot', '/slot/src', '/slot/in', '/slot/logs']" in message
+    # The limits a fresh worker gets (RLIMIT_NPROC is uid-wide: a lower one let a fork bomb in one
+    # slot stop another slot's trainings from starting threads).
+    from grader.cgroups import Cgroup
+    from grader.sandbox import Limits, rlimits
+
+    probe = Cgroup.create(Limits().memory_bytes, Limits().processes)
+    if probe is not None:
+        probe.remove()
+    assert f"nproc {rlimits(Limits(), probe)['RLIMIT_NPROC']}," in message
     assert "'disable_meta_optimizer': True" in message  # set in the zygote, as in a fresh worker
     assert subprocess.run(["ps", "-u", "65534", "-o", "pid="], capture_output=True, text=True).stdout.strip() == ""
 
