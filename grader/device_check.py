@@ -71,12 +71,14 @@ def answer(line, tf, keras, np, devices, gpu_present):
         return {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
 
 
-def serve_forked(fd, *context):
+def serve_forked(fd, tf, keras, np):
     """Batch mode (preload.py): one forked child per request, so no op ever runs in this process.
 
     The control socket (SOCK_SEQPACKET, shared by every grade process of the batch) carries one
     message per check with the socket of that check attached; the child reads the request from it
-    and answers there, so checks from several slots run side by side.
+    and answers there, so checks from several slots run side by side. Each child lists and configures
+    the devices itself: listing GPUs initialises the CUDA driver, which the children of a process
+    that did so cannot use.
     """
     import gc
     import socket
@@ -93,6 +95,7 @@ def serve_forked(fd, *context):
             try:  # the child must never return into this loop
                 control.close()
                 signal.alarm(CHILD_SECONDS)  # nobody waits for a stuck check: it must end by itself
+                context = (tf, keras, np, *configure_devices(tf))
                 with socket.socket(fileno=fds[0]) as check, check.makefile("rb") as requests:
                     check.sendall((json.dumps(answer(requests.readline(1 << 16), *context)) + "\n").encode())
             finally:
@@ -108,9 +111,9 @@ def main():
     import numpy as np
     import tensorflow as tf
 
-    devices, gpu_present = configure_devices(tf)
     if len(sys.argv) == 3 and sys.argv[1] == "--serve-fd":
-        return serve_forked(int(sys.argv[2]), tf, keras, np, devices, gpu_present)
+        return serve_forked(int(sys.argv[2]), tf, keras, np)
+    devices, gpu_present = configure_devices(tf)
     for line in sys.stdin:
         sys.stdout.write(json.dumps(answer(line, tf, keras, np, devices, gpu_present)) + "\n")
         sys.stdout.flush()

@@ -110,7 +110,6 @@ def test_a_model_whose_output_depends_on_the_device_fails():
         compare_devices([trusted, trusted[..., ::-1]], trusted)
 
 
-# -- evaluation prefixes -----------------------------------------------------------------------------
 def test_the_device_check_reads_no_link_the_worker_left(tmp_path):
     """The worker writes the saved model; a link in its place (to any file the grader may read)
     is refused before the device checker opens anything."""
@@ -151,6 +150,51 @@ def test_a_call_to_a_worker_that_died_between_calls_is_its_problem_not_a_grader_
         module.close()
 
 
+# A stand-in for TensorFlow that writes down which process lists the devices, so the device server's
+# loop runs without the real import.
+FAKE_TENSORFLOW = """
+import os, sys, types
+def record(kind=None):
+    with open(os.environ["DEVICE_LISTINGS"], "a") as listings:
+        listings.write(f"{os.getpid()}\\n")
+    return ["cpu"] if kind == "CPU" else []
+config = types.SimpleNamespace(
+    list_physical_devices=record, set_logical_device_configuration=lambda *args: None,
+    LogicalDeviceConfiguration=lambda: None,
+    experimental=types.SimpleNamespace(enable_tensor_float_32_execution=lambda on: None))
+sys.modules["tensorflow"] = types.SimpleNamespace(config=config)
+sys.modules["keras"] = types.ModuleType("keras")
+from grader import device_check
+device_check.main()
+"""
+
+
+def test_the_device_server_leaves_the_devices_to_each_forked_check(root, tmp_path):
+    """Listing GPUs initialises the CUDA driver, which a forked child cannot use: the batch's device
+    server must never list devices itself, only each check it forks."""
+    import socket
+
+    from grader import preload
+
+    listings = tmp_path / "listings"
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server = subprocess.Popen([sys.executable, "-c", FAKE_TENSORFLOW, "--serve-fd", str(theirs.fileno())],
+                              cwd=root, pass_fds=(theirs.fileno(),),
+                              env={**os.environ, "DEVICE_LISTINGS": str(listings)})
+    theirs.close()
+    try:
+        for _ in range(2):
+            reply = preload.ask_device_server({"fd": ours.fileno()}, {"model": str(tmp_path / "none.keras"),
+                                                                     "x": "", "out": str(tmp_path)}, 30)
+            assert reply is not None and not reply["ok"] and "none.keras" in reply["error"]
+    finally:
+        ours.close()
+        server.wait(timeout=30)
+    pids = {int(pid) for pid in listings.read_text().split()}
+    assert len(pids) == 2 and server.pid not in pids  # one child per check, each listed its own
+
+
+# -- evaluation prefixes -----------------------------------------------------------------------------
 def test_determined_next_letters_of_goodbye():
     assert determined_next("goodbye!", "g") == "o"
     assert determined_next("goodbye!", "o") is None  # followed by o and by d
