@@ -3,7 +3,8 @@
     discover -> shard -> skip what is already graded -> grade (pool or Dask) -> gradebook + summary
 
 Each submission (a sub-directory, a `.zip`, or an `.ipynb` holding every exercise) is graded exactly
-as `grade` grades it, in a fresh `grade` process of its own, with a time budget. Its result is
+as `grade` grades it, in a `grade` process of its own (forked from the batch's grade server,
+grade_fork.py, or started afresh), with a time budget. Its result is
 written atomically to `RESULTS/<id>.json` as soon as it is known, keyed by a hash of the
 submission's content and of everything that decides its grade (suites, solutions, grader code,
 options): running the same command again grades only what is missing or changed.
@@ -24,7 +25,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import formats, preload
+from grader import formats, grade_fork, preload
 from grader.exercise_builder import EXERCISES
 from grader.sandbox import Limits, kill_group
 from grader.sources import UsageError, present
@@ -158,17 +159,19 @@ def reason_of(report):
 
 class SlotPool:
     """This process's preloaded TensorFlow (preload.py): one learner slot per submission being graded at
-    once, and one device server they share."""
+    once, and the servers they share: the device server and the grade server (grade_fork.py)."""
 
     def __init__(self):
         self.idle, self.all, self.lock = [], [], threading.Lock()
-        self.device = None
+        self.device = self.grader = None
 
     def acquire(self, grade_args):
         """An idle slot, a new one, or None if TensorFlow cannot be preloaded here (then: grade without)."""
         try:
             with self.lock:
-                device = self.live_device()
+                # A server that died is started again: without it, every grading would pay its imports.
+                self.device = device = running(self.device, preload.DeviceServer)
+                self.grader = running(self.grader, grade_fork.GradeServer)
                 while self.idle:
                     slot = self.idle.pop()
                     if slot.alive():
@@ -183,15 +186,6 @@ class SlotPool:
             self.all.append(slot)
         return slot
 
-    def live_device(self):
-        """The device server, restarted if it has died (its checks would otherwise fall back to a
-        fresh TensorFlow import in every grading)."""
-        if self.device is not None and self.device.process.poll() is not None:
-            self.device.close()
-            self.device = None
-        self.device = self.device or preload.DeviceServer()
-        return self.device
-
     def release(self, slot):
         with self.lock:
             self.idle.append(slot)
@@ -200,9 +194,18 @@ class SlotPool:
         with self.lock:
             for slot in self.all:
                 slot.close()
-            if self.device is not None:
-                self.device.close()
-            self.idle, self.all, self.device = [], [], None
+            for server in (self.device, self.grader):
+                if server is not None:
+                    server.close()
+            self.idle, self.all, self.device, self.grader = [], [], None, None
+
+
+def running(server, start):
+    """`server`, or a new one from `start()` if there is none or it has died."""
+    if server is not None and server.process.poll() is not None:
+        server.close()
+        server = None
+    return server or start()
 
 
 SLOTS = SlotPool()
@@ -222,7 +225,7 @@ def grade_submission(path, kind, grade_args, budget_s, use_preload=True):
             return grade_in_process(path, kind, grade_args, budget_s, None)
         slot = SLOTS.acquire(grade_args)
         try:
-            return grade_in_process(path, kind, grade_args, budget_s, slot)
+            return grade_in_process(path, kind, grade_args, budget_s, slot, SLOTS.grader if slot else None)
         finally:
             if slot:
                 SLOTS.release(slot)
@@ -231,7 +234,7 @@ def grade_submission(path, kind, grade_args, budget_s, use_preload=True):
                       f"grader error: {type(exc).__name__}: {str(exc)[:200]} (please report it)", None, started)
 
 
-def grade_in_process(path, kind, grade_args, budget_s, slot):
+def grade_in_process(path, kind, grade_args, budget_s, slot, grader=None):
     started = time.monotonic()
     submission = Submission(submission_id(Path(path)), Path(path), kind)
     with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
@@ -242,12 +245,7 @@ def grade_in_process(path, kind, grade_args, budget_s, slot):
         except ValueError as exc:
             return result(submission, "not a submission", str(exc), None, started)
         report_path = Path(tmp) / "report.json"
-        command = [sys.executable, "-m", "grader.cli", str(target), "--json", str(report_path), "--quiet",
-                   *grade_args]
-        env, fds = ({**os.environ, **slot.environment()}, slot.fds()) if slot else (None, ())
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   start_new_session=True, cwd=GRADER_DIR.parent, preexec_fn=preload.die_with_parent,
-                                   env=env, pass_fds=fds)
+        process = start_grade([str(target), "--json", str(report_path), "--quiet", *grade_args], slot, grader)
         RUNNING.add(process)
         try:
             output, _ = process.communicate(timeout=budget_s)
@@ -261,10 +259,21 @@ def grade_in_process(path, kind, grade_args, budget_s, slot):
             if slot:
                 slot.clear()  # nothing of this submission outlives it, killed or not
         if process.returncode not in (0, 1) or not report_path.exists():
-            return result(submission, "crash", f"grade exited {process.returncode}: {output.strip()[-300:]}",
-                          None, started)
+            ended = "ended without an exit status" if process.returncode is None else f"exited {process.returncode}"
+            return result(submission, "crash", f"grade {ended}: {output.strip()[-300:]}", None, started)
         report = json.loads(report_path.read_text())
         return result(submission, "graded", reason_of(report), report, started)
+
+
+def start_grade(args, slot, grader):
+    """`grade ARGS` in a session of its own, with the slot's preloaded processes: forked by the grade
+    server if there is one (the grader's imports are paid once per batch), else a fresh
+    `python -m grader.cli`. Either has `pid`, `communicate(timeout)` and `returncode`."""
+    env, fds = ({**os.environ, **slot.environment()}, slot.fds()) if slot else (dict(os.environ), ())
+    forked = grader.start(args, env, GRADER_DIR.parent, fds) if grader else None
+    return forked or subprocess.Popen(
+        [sys.executable, "-m", "grader.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True, cwd=GRADER_DIR.parent, preexec_fn=preload.die_with_parent, env=env, pass_fds=fds)
 
 
 def result(submission, status, reason, report, started):

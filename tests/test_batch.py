@@ -334,6 +334,42 @@ def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
         pool.close()
 
 
+def test_gradings_forked_by_the_grade_server_behave_like_grade(root, tmp_path):
+    """The grade server forks each grading with the grader already imported: a forked grading prints,
+    writes and exits as `grade` does (a usage error too); one past its budget is killed and ends
+    without an exit status; with the server gone, a grading starts as a fresh process."""
+    from grader import batch, grade_fork
+    from grader.sandbox import kill_group
+
+    build(FIXTURES["infinite-loop"], tmp_path / "slow")
+    server = grade_fork.GradeServer()
+    try:
+        args = [str(root / "solutions"), "--only", "forward", "--json", str(tmp_path / "forked.json"), "--quiet"]
+        forked = batch.start_grade(args, None, server)
+        assert isinstance(forked, grade_fork.ForkedGrade) and forked.pid != server.process.pid
+        assert "Score: 25 / 25" in forked.communicate(60)[0] and forked.returncode == 0
+        assert json.loads((tmp_path / "forked.json").read_text())["score"] == 25
+
+        usage = batch.start_grade([str(tmp_path / "nowhere")], None, server)
+        assert "nowhere does not exist" in usage.communicate(60)[0] and usage.returncode == 2
+
+        hanging = batch.start_grade([str(tmp_path / "slow"), "--only", "forward", "--call-timeout", "100"], None,
+                                    server)
+        with pytest.raises(subprocess.TimeoutExpired):
+            hanging.communicate(2)
+        kill_group(hanging)
+        started = time.monotonic()
+        hanging.communicate()
+        assert hanging.returncode is None and time.monotonic() - started < 5
+
+        server.process.kill()
+        server.process.wait()
+        fresh = batch.start_grade(args, None, server)
+        assert isinstance(fresh, subprocess.Popen) and fresh.communicate(60) and fresh.returncode == 0
+    finally:
+        server.close()
+
+
 def test_a_grader_error_on_one_submission_is_its_row_not_the_end_of_the_batch(root, monkeypatch):
     from grader import batch
 
