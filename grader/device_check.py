@@ -80,29 +80,20 @@ def serve_forked(fd, tf, keras, np):
     the devices itself: listing GPUs initialises the CUDA driver, which the children of a process
     that did so cannot use.
     """
-    import gc
     import socket
 
-    from grader.worker import reap_children
+    from grader.preload import fork_per_request
 
-    gc.freeze()  # as in the learner zygote: children's collections leave the shared pages alone
-    control = socket.socket(fileno=fd)
-    while True:
-        message, fds, _, _ = socket.recv_fds(control, 16, 1)
-        if not message:
-            return
-        if fds and os.fork() == 0:
-            try:  # the child must never return into this loop
-                control.close()
-                signal.alarm(CHILD_SECONDS)  # nobody waits for a stuck check: it must end by itself
-                context = (tf, keras, np, *configure_devices(tf))
-                with socket.socket(fileno=fds[0]) as check, check.makefile("rb") as requests:
-                    check.sendall((json.dumps(answer(requests.readline(1 << 16), *context)) + "\n").encode())
-            finally:
-                os._exit(0)
-        for received in fds:
-            os.close(received)
-        reap_children()
+    def check(message, fds):
+        try:
+            signal.alarm(CHILD_SECONDS)  # nobody waits for a stuck check: it must end by itself
+            context = (tf, keras, np, *configure_devices(tf))
+            with socket.socket(fileno=fds[0]) as check, check.makefile("rb") as requests:
+                check.sendall((json.dumps(answer(requests.readline(1 << 16), *context)) + "\n").encode())
+        finally:
+            os._exit(0)
+
+    fork_per_request(fd, check, 16)
 
 
 def main():

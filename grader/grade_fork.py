@@ -113,23 +113,9 @@ def read_until_closed(fd, output, deadline):
 
 def serve(fd):
     """Fork a child per request, forever; this process runs no grading itself."""
-    import gc
-
     from grader import cli  # noqa: F401  (what every grading imports, once)
-    from grader.worker import reap_children
 
-    gc.freeze()  # children's collections leave the imported objects' pages shared
-    control = socket.socket(fileno=fd)
-    while True:
-        message, fds, _, _ = socket.recv_fds(control, 1 << 20, 64)
-        if not message:
-            return
-        if len(fds) >= 2 and os.fork() == 0:
-            control.close()
-            run_child(json.loads(message), fds)
-        for received in fds:
-            os.close(received)
-        reap_children()
+    preload.fork_per_request(fd, lambda message, fds: run_child(json.loads(message), fds), 1 << 20)
 
 
 def run_child(request, fds):

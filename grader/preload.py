@@ -155,6 +155,32 @@ class DeviceServer:
         self.process.wait()
 
 
+def fork_per_request(fd, handle, max_bytes):
+    """The loop of a trusted server (the device server, the grade server): for each message on the
+    SOCK_SEQPACKET control socket `fd` that carries descriptors, fork a child that runs
+    `handle(message, fds)`, which must end the child; until the socket closes. The server itself
+    runs no request, so what it imported stays safe to fork (no TensorFlow op, no grading)."""
+    import gc
+
+    from grader.worker import reap_children
+
+    gc.freeze()  # children's collections leave the imported objects' pages shared
+    control = socket.socket(fileno=fd)
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, max_bytes, 64)
+        if not message:
+            return
+        if fds and os.fork() == 0:
+            try:  # the child must never return into this loop
+                control.close()
+                handle(message, fds)
+            finally:
+                os._exit(1)
+        for received in fds:
+            os.close(received)
+        reap_children()
+
+
 def ask_device_server(handle, request, timeout):
     """Send one check to the device server; its JSON answer, or None if none came within `timeout`."""
     control = socket.socket(fileno=os.dup(handle["fd"]))
