@@ -31,6 +31,7 @@ from grader.sandbox import kill_group
 MAX_OUTPUT = 1 << 20  # what a grade prints in batch mode (--quiet) is a line or two
 HIGH_FD = 256  # where the child parks the descriptors it received before renumbering them
 DRAIN_S = 10.0  # how long a killed grading's output may take to close
+START_S = 30.0  # how long the server may take to fork a grading before it counts as stuck
 
 
 class GradeServer:
@@ -48,13 +49,13 @@ class GradeServer:
     def start(self, argv, env, cwd, fds):
         """Fork a grading of `argv` (the arguments after `grade`) that inherits `fds`; a
         `ForkedGrade`, or None if the server did not take it (then the caller starts a fresh
-        process)."""
+        process, and the server is stopped, so that the batch starts a new one)."""
         out_r, out_w = os.pipe()
         ours, theirs = socket.socketpair()
         request = {"argv": argv, "env": env, "cwd": str(cwd), "fds": list(fds)}
         try:
             socket.send_fds(self.ours, [json.dumps(request).encode()], [theirs.fileno(), out_w, *fds])
-            started = preload.read_line(ours, 30)
+            started = preload.read_line(ours, START_S)
         except OSError:
             started = None
         finally:
@@ -63,6 +64,7 @@ class GradeServer:
         if not started or not isinstance(started.get("pid"), int):
             ours.close()
             os.close(out_r)
+            kill_group(self.process)
             return None
         return ForkedGrade(started["pid"], ours, out_r)
 

@@ -337,7 +337,8 @@ def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
 def test_gradings_forked_by_the_grade_server_behave_like_grade(root, tmp_path):
     """The grade server forks each grading with the grader already imported: a forked grading prints,
     writes and exits as `grade` does (a usage error too); one past its budget is killed and ends
-    without an exit status; with the server gone, a grading starts as a fresh process."""
+    without an exit status; a server that is stuck is stopped (the pool then starts a new one), and
+    with the server gone a grading starts as a fresh process."""
     from grader import batch, grade_fork
     from grader.sandbox import kill_group
 
@@ -362,8 +363,11 @@ def test_gradings_forked_by_the_grade_server_behave_like_grade(root, tmp_path):
         hanging.communicate()
         assert hanging.returncode is None and time.monotonic() - started < 5
 
-        server.process.kill()
-        server.process.wait()
+        server.process.send_signal(signal.SIGSTOP)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(grade_fork, "START_S", 1.0)
+            assert server.start(args, dict(os.environ), root, ()) is None
+        assert server.process.wait(timeout=10) == -signal.SIGKILL
         fresh = batch.start_grade(args, None, server)
         assert isinstance(fresh, subprocess.Popen) and fresh.communicate(60) and fresh.returncode == 0
     finally:
