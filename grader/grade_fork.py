@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 import traceback
-from pathlib import Path
 
 from grader import preload
 from grader.sandbox import kill_group
@@ -34,17 +33,11 @@ DRAIN_S = 10.0  # how long a killed grading's output may take to close
 START_S = 30.0  # how long the server may take to fork a grading before it counts as stuck
 
 
-class GradeServer:
+class GradeServer(preload.ForkServer):
     """The batch's forking grade process: one per batch process, shared by its jobs."""
 
     def __init__(self):
-        self.ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.grade_fork", "--serve-fd", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1], start_new_session=True,
-            preexec_fn=preload.die_with_parent)
-        theirs.close()
+        super().__init__(["-m", "grader.grade_fork"])
 
     def start(self, argv, env, cwd, fds):
         """Fork a grading of `argv` (the arguments after `grade`) that inherits `fds`; a
@@ -67,11 +60,6 @@ class GradeServer:
             kill_group(self.process)
             return None
         return ForkedGrade(started["pid"], ours, out_r)
-
-    def close(self):
-        self.ours.close()
-        kill_group(self.process)
-        self.process.wait()
 
 
 class ForkedGrade:

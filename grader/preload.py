@@ -17,7 +17,8 @@ hangs the child; forking before is safe and bit-identical):
   writes in (src/, in/, logs/) for a link that leads the grader's writes out of the slot, even
   where it runs as the grader's own uid.
 - `DeviceServer`: `device_check.py --serve-fd`, a trusted process that forks a child per model;
-  one per batch process, shared by its slots.
+  one per batch process, shared by its slots. It is a `ForkServer` looping in `fork_per_request`,
+  as the batch's grade server is (grade_fork.py).
 
 The grade process of a slot finds them through the environment variable GRADER_PRELOAD (socket
 file descriptors it inherits, the zygotes' pids and the slot directory); learner workers never see
@@ -130,7 +131,25 @@ class LearnerSlot:
         sandbox.remove_tree(self.dir, ignore_errors=True)
 
 
-class DeviceServer:
+class ForkServer:
+    """A trusted server, `python ARGS --serve-fd FD`, that forks a child per request sent on its
+    SOCK_SEQPACKET control socket (`fork_per_request`); it dies with the thread that started it."""
+
+    def __init__(self, args, env=None):
+        self.ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen(
+            [sys.executable, *args, "--serve-fd", str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+            cwd=Path(__file__).resolve().parents[1], start_new_session=True, preexec_fn=die_with_parent)
+        theirs.close()
+
+    def close(self):
+        self.ours.close()
+        sandbox.kill_group(self.process)
+        self.process.wait()
+
+
+class DeviceServer(ForkServer):
     """The trusted device checker with TensorFlow imported and devices configured, one child per model.
 
     One per batch process, shared by every slot: a check sends its own socket over the SOCK_SEQPACKET
@@ -138,21 +157,11 @@ class DeviceServer:
     """
 
     def __init__(self):
-        self.ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.process = subprocess.Popen(
-            [sys.executable, "-s", "-P", "-B", "-m", "grader.device_check", "--serve-fd", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"},
-            cwd=Path(__file__).resolve().parents[1], start_new_session=True, preexec_fn=die_with_parent)
-        theirs.close()
+        super().__init__(["-s", "-P", "-B", "-m", "grader.device_check"],
+                         {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"})
 
     def handle(self):
         return {"fd": self.ours.fileno()}
-
-    def close(self):
-        self.ours.close()
-        sandbox.kill_group(self.process)
-        self.process.wait()
 
 
 def fork_per_request(fd, handle, max_bytes):
