@@ -84,7 +84,7 @@ def serve_forked(fd, tf, keras, np):
 
     from grader.preload import fork_per_request
 
-    def check(message, fds):
+    def answer_check(message, fds):
         try:
             signal.alarm(CHILD_SECONDS)  # nobody waits for a stuck check: it must end by itself
             context = (tf, keras, np, *configure_devices(tf))
@@ -93,7 +93,7 @@ def serve_forked(fd, tf, keras, np):
         finally:
             os._exit(0)
 
-    fork_per_request(fd, check, 16)
+    fork_per_request(fd, answer_check, 16)
 
 
 def main():

@@ -59,7 +59,16 @@ def read_line(sock, timeout):
         return None
 
 
-class LearnerZygote:
+class SocketProcess:
+    """A process started with one end of a socketpair (`ours` is the other); `close` ends both."""
+
+    def close(self):
+        self.ours.close()
+        sandbox.kill_group(self.process)
+        self.process.wait()
+
+
+class LearnerZygote(SocketProcess):
     """A sandboxed process that imported what the workers of one hash seed need, forking one learner
     worker per request: TensorFlow for seed 0 (every module), numpy alone for the seeds that only
     compare `set()` order across processes."""
@@ -89,11 +98,6 @@ class LearnerZygote:
 
     def handle(self):
         return {"fd": self.ours.fileno(), "pid": self.process.pid, "slot": str(self.slot)}
-
-    def close(self):
-        self.ours.close()
-        sandbox.kill_group(self.process)
-        self.process.wait()
 
 
 class LearnerSlot:
@@ -131,7 +135,7 @@ class LearnerSlot:
         sandbox.remove_tree(self.dir, ignore_errors=True)
 
 
-class ForkServer:
+class ForkServer(SocketProcess):
     """A trusted server, `python ARGS --serve-fd FD`, that forks a child per request sent on its
     SOCK_SEQPACKET control socket (`fork_per_request`); it dies with the thread that started it."""
 
@@ -143,14 +147,10 @@ class ForkServer:
             cwd=Path(__file__).resolve().parents[1], start_new_session=True, preexec_fn=die_with_parent)
         theirs.close()
 
-    def close(self):
-        self.ours.close()
-        sandbox.kill_group(self.process)
-        self.process.wait()
-
 
 class DeviceServer(ForkServer):
-    """The trusted device checker with TensorFlow imported and devices configured, one child per model.
+    """The trusted device checker with TensorFlow imported, one child per model (each child configures
+    the devices: see `device_check.serve_forked`).
 
     One per batch process, shared by every slot: a check sends its own socket over the SOCK_SEQPACKET
     control socket (one message each, so grade processes may send at once) and gets its answer there.
