@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_grade import tree_rss_kb  # noqa: E402
 
-from grader.sandbox import NUMERIC_SETTINGS  # noqa: E402
+from grader.core.config import NUMERIC_SETTINGS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

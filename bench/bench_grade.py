@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.sandbox import NUMERIC_SETTINGS  # noqa: E402
+from grader.core.config import NUMERIC_SETTINGS  # noqa: E402
 
 
 def memory_kb(pid):
@@ -83,11 +83,11 @@ def floor():
     import keras
     import numpy as np
 
-    from grader.worker import configure_tensorflow
+    from grader.untrusted.worker import configure_tensorflow
 
     configure_tensorflow()  # the floor trains as workers do
 
-    from grader.evaluation import phase_windows, score_prefixes
+    from grader.grading.evaluation import phase_windows, score_prefixes
     from solutions import encoding, forward, next_letter
 
     rng = np.random.default_rng(0)

@@ -18,8 +18,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader import sandbox  # noqa: E402
-from grader.worker_client import LearnerModule  # noqa: E402
+from grader.isolation import sandbox  # noqa: E402
+from grader.isolation.learner_module import LearnerModule  # noqa: E402
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 

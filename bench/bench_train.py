@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from grader.evaluation import score_prefixes  # noqa: E402
+from grader.grading.evaluation import score_prefixes  # noqa: E402
 from solutions import next_letter  # noqa: E402
 from solutions.encoding import make_dataset  # noqa: E402
 from solutions.forward import output_layer, rnn_forward  # noqa: E402

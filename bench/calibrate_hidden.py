@@ -16,15 +16,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader.sandbox import NUMERIC_SETTINGS  # noqa: E402
+from grader.core.config import NUMERIC_SETTINGS  # noqa: E402
 
 os.environ.update(NUMERIC_SETTINGS)  # train as the grader's learner workers do
 
 import keras  # noqa: E402
 
-from grader.evaluation import score_prefixes  # noqa: E402
+from grader.grading.evaluation import score_prefixes  # noqa: E402
 from grader.suites.hidden.test_hidden_next_letter import FULL_CREDIT, SAMPLES, UNITS, WINDOW, WORDS  # noqa: E402
-from grader.worker import configure_tensorflow  # noqa: E402
+from grader.untrusted.worker import configure_tensorflow  # noqa: E402
 from solutions.encoding import make_dataset  # noqa: E402
 from solutions.forward import output_layer, rnn_forward  # noqa: E402
 from solutions.next_letter import build_model, train  # noqa: E402

@@ -22,8 +22,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader.exercise_builder import build_notebook, split_cells
-from grader.selfcheck import build, load_fixtures
+from grader.authoring.build import build_notebook, split_cells
+from grader.authoring.selfcheck import build, load_fixtures
 
 FAST = ["--only", "encoding", "forward", "--call-timeout", "3"]
 FIXTURES = {f.name: f for f in load_fixtures()}
@@ -242,8 +242,9 @@ def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path):
     assert "read-only ['/slot', '/slot/src', '/slot/in', '/slot/logs']" in message
     # The limits a fresh worker gets (RLIMIT_NPROC is uid-wide: a lower one let a fork bomb in one
     # slot stop another slot's trainings from starting threads).
-    from grader.cgroups import Cgroup
-    from grader.sandbox import Limits, rlimits
+    from grader.core.config import Limits
+    from grader.isolation.cgroups import Cgroup
+    from grader.isolation.limits import rlimits
 
     probe = Cgroup.create(Limits().memory_bytes, Limits().processes)
     if probe is not None:
@@ -259,9 +260,10 @@ def test_one_device_server_answers_several_slots_at_once(tmp_path):
     of its own) and the pool starts a new server for the slots it shares."""
     import keras
 
-    from grader import batch, preload
-    from grader.device_client import DeviceChecker
-    from grader.sandbox import Limits
+    from grader.batch import runner as batch
+    from grader.core.config import Limits
+    from grader.device.client import DeviceChecker
+    from grader.isolation import zygote as preload
     from solutions.next_letter import build_model
 
     model_path = tmp_path / "model.keras"
@@ -313,7 +315,8 @@ def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
     """A zygote killed from outside (the OOM killer, say): the grading holding its slot starts fresh
     workers and scores as usual, and the pool lends the next grading a new slot; a slot that cannot
     be emptied is retired."""
-    from grader import batch, preload
+    from grader.batch import runner as batch
+    from grader.isolation import zygote as preload
 
     pool = batch.SlotPool()
     try:
@@ -339,8 +342,9 @@ def test_gradings_forked_by_the_grade_server_behave_like_grade(root, tmp_path):
     writes and exits as `grade` does (a usage error too); one past its budget is killed and ends
     without an exit status; a server that is stuck is stopped (the pool then starts a new one), and
     with the server gone a grading starts as a fresh process."""
-    from grader import batch, grade_fork
-    from grader.sandbox import kill_group
+    from grader.batch import grade_server as grade_fork
+    from grader.batch import runner as batch
+    from grader.isolation.processes import kill_group
 
     build(FIXTURES["infinite-loop"], tmp_path / "slow")
     server = grade_fork.GradeServer()
@@ -375,7 +379,7 @@ def test_gradings_forked_by_the_grade_server_behave_like_grade(root, tmp_path):
 
 
 def test_a_grader_error_on_one_submission_is_its_row_not_the_end_of_the_batch(root, monkeypatch):
-    from grader import batch
+    from grader.batch import runner as batch
 
     def broken(*args):
         raise PermissionError(13, "Permission denied", "trap")
@@ -390,7 +394,8 @@ def test_remove_tree_deletes_what_a_worker_locked_and_follows_no_link():
     """A worker may chmod 000 its own directories (then shutil.rmtree fails for any user but root)
     and leave a link to a file outside. The tree still goes, removed as the worker's uid when we are
     root, and the file outside keeps its mode."""
-    from grader.sandbox import NOBODY, remove_tree
+    from grader.core.config import NOBODY
+    from grader.isolation.processes import remove_tree
 
     base = Path(tempfile.mkdtemp())
     tree, outside = base / "tree", base / "outside.txt"
@@ -425,9 +430,10 @@ def test_remove_tree_deletes_what_a_worker_locked_and_follows_no_link():
 def test_each_hash_seed_has_its_zygote_and_workers_keep_that_seed(tmp_path):
     """The alphabet check compares `set()` order across hash seeds: in a slot, the worker for each
     seed is forked from that seed's zygote, so `hash` differs between them as between interpreters."""
-    from grader import preload
-    from grader.sandbox import HASH_SEEDS, Bubblewrap, Limits
-    from grader.worker_client import LearnerModule
+    from grader.core.config import HASH_SEEDS, Limits
+    from grader.isolation import zygote as preload
+    from grader.isolation.learner_module import LearnerModule
+    from grader.isolation.sandbox import Bubblewrap
 
     src = tmp_path / "src"
     src.mkdir()

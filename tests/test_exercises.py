@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from conftest import load_module
 
-from grader.exercise_builder import EXERCISES, build_all, solution_regions, split_cells, stub_source
+from grader.authoring.build import build_all, solution_regions, split_cells, stub_source
+from grader.core.config import EXERCISES
 
 FUNCTIONS = {
     "encoding": ["build_alphabet", "encode", "decode", "make_dataset"],

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import feedback, report
-from grader.selfcheck import Fixture, check_expectations, grade_fixtures, load_fixtures, uncaught_checks
+from grader.authoring.selfcheck import Fixture, check_expectations, grade_fixtures, load_fixtures, uncaught_checks
+from grader.grading import feedback
+from grader.reports import report
 
 FIXTURES = load_fixtures()
 REFERENCE = [Fixture(name="reference"), Fixture(name="reference-again")]

@@ -16,9 +16,9 @@ import pytest
 import xmlschema
 import yaml
 
+from grader.authoring.selfcheck import Fixture, build
 from grader.cli import main
-from grader.formats.gradebook import merge_canvas
-from grader.selfcheck import Fixture, build
+from grader.reports.formats.gradebook import merge_canvas
 
 FORMATS = Path(__file__).resolve().parents[1] / "grader" / "formats"
 ARTIFACTS = Path(__file__).with_name("artifacts")

@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
+from grader.authoring.release import scan, secrets_to_scan
 from grader.cli import main
-from grader.release import LeakFound, scan, secrets_to_scan
+from grader.core.errors import LeakFound
 
 
 @pytest.fixture(scope="module")

@@ -99,7 +99,7 @@ def test_train_defaults_learn_every_predictable_letter_for_five_seeds():
     """The contract: 100 % on every determined position of goodbye! for 5 of 5 seeds (window 3)."""
     import keras
 
-    from grader.evaluation import score_prefixes
+    from grader.grading.evaluation import score_prefixes
     from solutions.next_letter import build_model, train
 
     for seed in range(5):

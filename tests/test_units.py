@@ -9,13 +9,14 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader import safe_io, sources
+from grader.authoring.build import build_notebook, split_cells
 from grader.cli import main
-from grader.device_client import DeviceCheckFailed, compare_devices
-from grader.evaluation import determined_next, score_prefixes
-from grader.exercise_builder import build_notebook, split_cells
-from grader.feedback import Misconception
-from grader.model_check import ModelRejected, check_architecture, check_weights
+from grader.core.errors import DeviceCheckFailed, Misconception, ModelRejected
+from grader.device.client import compare_devices
+from grader.grading import sources
+from grader.grading.evaluation import determined_next, score_prefixes
+from grader.grading.model_rules import check_architecture, check_weights
+from grader.isolation import safe_io
 
 
 # -- safe_io ---------------------------------------------------------------------------------------
@@ -113,8 +114,8 @@ def test_a_model_whose_output_depends_on_the_device_fails():
 def test_the_device_check_reads_no_link_the_worker_left(tmp_path):
     """The worker writes the saved model; a link in its place (to any file the grader may read)
     is refused before the device checker opens anything."""
-    from grader.device_client import DeviceChecker
-    from grader.sandbox import Limits
+    from grader.core.config import Limits
+    from grader.device.client import DeviceChecker
 
     elsewhere = tmp_path / "elsewhere.keras"
     elsewhere.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
@@ -134,8 +135,9 @@ def test_a_call_to_a_worker_that_died_between_calls_is_its_problem_not_a_grader_
     BrokenPipeError, then removed the worker's cgroup a second time: a grader error either way)."""
     import signal
 
-    from grader.sandbox import Limits
-    from grader.worker_client import LearnerModule, WorkerExited
+    from grader.core.config import Limits
+    from grader.core.errors import WorkerExited
+    from grader.isolation.learner_module import LearnerModule
 
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "forward.py").write_text("def rnn_step(x):\n    return x\n")
@@ -164,7 +166,7 @@ config = types.SimpleNamespace(
     experimental=types.SimpleNamespace(enable_tensor_float_32_execution=lambda on: None))
 sys.modules["tensorflow"] = types.SimpleNamespace(config=config)
 sys.modules["keras"] = types.ModuleType("keras")
-from grader import device_check
+from grader.device import checker as device_check
 device_check.main()
 """
 
@@ -174,7 +176,7 @@ def test_the_device_server_leaves_the_devices_to_each_forked_check(root, tmp_pat
     server must never list devices itself, only each check it forks."""
     import socket
 
-    from grader import preload
+    from grader.isolation import zygote as preload
 
     listings = tmp_path / "listings"
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

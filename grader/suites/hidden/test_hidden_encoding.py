@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from grader.checks import expect_close, expect_shape, expect_value_error
-from grader.feedback import Misconception
-from grader.sandbox import HASH_SEEDS
+from grader.core.config import HASH_SEEDS
+from grader.core.errors import Misconception
+from grader.grading.checks import expect_close, expect_shape, expect_value_error
 from solutions import encoding as ref
 
 TEXT = "the unrolled state — ünïcode too — carries every letter forward!"

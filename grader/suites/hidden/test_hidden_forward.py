@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader.checks import expect_close, expect_probabilities
+from grader.grading.checks import expect_close, expect_probabilities
 from grader.suites.hidden import keras_reference
 from solutions import forward as ref
 

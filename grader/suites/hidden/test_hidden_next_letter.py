@@ -10,12 +10,11 @@ scores 1.0 on the scored prefixes for 10 of 10 seeds on both words.
 import numpy as np
 import pytest
 
-from grader.checks import as_array
-from grader.device_client import compare_devices
-from grader.evaluation import phase_windows, score_prefixes
-from grader.feedback import Misconception
-from grader.model_check import ModelRejected, check_architecture, check_weights
-from grader.worker_client import SubmissionProblem
+from grader.core.errors import Misconception, ModelRejected, SubmissionProblem
+from grader.device.client import compare_devices
+from grader.grading.checks import as_array
+from grader.grading.evaluation import phase_windows, score_prefixes
+from grader.grading.model_rules import check_architecture, check_weights
 from solutions import encoding as ref_encoding
 from solutions import forward as ref_forward
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from grader.checks import as_array, expect_shape, expect_value_error
-from grader.feedback import Misconception
+from grader.core.errors import Misconception
+from grader.grading.checks import as_array, expect_shape, expect_value_error
 
 WORD = "goodbye!"
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from grader.checks import as_array, close, expect_shape
-from grader.feedback import Misconception
+from grader.core.errors import Misconception
+from grader.grading.checks import as_array, close, expect_shape
 
 N, T, D, H, V = 2, 5, 3, 4, 6
 

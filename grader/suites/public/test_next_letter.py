@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from grader.checks import as_array, expect_shape, one_hot_rows
-from grader.evaluation import prefix_predictions
-from grader.feedback import Misconception
-from grader.model_check import check_architecture
+from grader.core.errors import Misconception
+from grader.grading.checks import as_array, expect_shape, one_hot_rows
+from grader.grading.evaluation import prefix_predictions
+from grader.grading.model_rules import check_architecture
 
 WORD = "goodbye!"
 ALPHABET = sorted(set(WORD))

@@ -1,0 +1,152 @@
+"""Generate the learner's exercises (stubs and notebooks) from the reference solutions.
+
+`solutions/NAME.py` is the single source. It is written in the percent format: `# %% [markdown]`
+starts a narrative cell whose lines are comments, `# %%` starts a code cell, and the learner's part
+of each function sits between `# BEGIN SOLUTION` and `# END SOLUTION`. From it we write
+
+- `exercises/NAME.py`: the same file with every solution region replaced by a
+  `raise NotImplementedError(...)` that tells the learner what to do;
+- `exercises/NAME.ipynb`: one notebook cell per percent cell (stubbed), then a cell showing how to
+  run `grade`.
+
+Nobody edits `exercises/` by hand: `tests/test_exercises.py` fails when it drifts from this output.
+"""
+
+import argparse
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from grader.core.config import EXERCISES
+from grader.core.errors import UsageError
+
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+_DEF = re.compile(r"^\s*def (\w+)\(")
+
+
+@dataclass
+class Cell:
+    kind: str  # "markdown" or "code"
+    source: str
+
+
+def solution_regions(source):
+    """Yield (first_line, last_line, function_name) for each solution region, 0-based inclusive."""
+    lines = source.splitlines()
+    func, start = None, None
+    for i, line in enumerate(lines):
+        match = _DEF.match(line)
+        if match:
+            func = match.group(1)
+        if line.strip() == BEGIN:
+            start = i
+        elif line.strip() == END:
+            if start is None or func is None:
+                raise ValueError(f"line {i + 1}: {END} without a {BEGIN} inside a function before it")
+            yield start, i, func
+            start = None
+    if start is not None:
+        raise ValueError(f"line {start + 1}: {BEGIN} is never closed by {END}")
+
+
+def stub_source(source, module):
+    """Return `source` with each solution region replaced by a NotImplementedError for `module`.py."""
+    lines = source.splitlines()
+    out, cursor = [], 0
+    for first, last, func in solution_regions(source):
+        indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+        out += lines[cursor:first]
+        out.append(
+            f'{indent}raise NotImplementedError("{func}() in {module}.py is not written yet: '
+            f'replace this line with your code (the docstring above says what it takes and returns).")'
+        )
+        cursor = last + 1
+    out += lines[cursor:]
+    return "\n".join(out) + "\n"
+
+
+def split_cells(source):
+    """Split a percent-format file into Cells; narrative comment markers are removed."""
+    cells, kind, body = [], None, []
+
+    def flush():
+        text = "\n".join(body).strip("\n")
+        if kind is not None and text:
+            cells.append(Cell(kind, text))
+
+    for line in source.splitlines():
+        if line.startswith("# %%"):
+            flush()
+            kind, body = ("markdown" if "[markdown]" in line else "code"), []
+        elif kind == "markdown":
+            body.append(line[2:] if line.startswith("# ") else line.lstrip("#"))
+        else:
+            body.append(line)
+    flush()
+    return cells
+
+
+def grade_cells(module):
+    """The closing cells of every notebook: how to check your work."""
+    return [
+        Cell(
+            "markdown",
+            "## Check your work\n"
+            "Run the cell below (or type the same command without `!` in a terminal). `grade` runs the "
+            "public checks in a separate process and tells you which check failed and why.",
+        ),
+        Cell("code", f"!grade {module}.ipynb"),
+    ]
+
+
+def build_notebook(cells, module):
+    """Return an nbformat v4 notebook with deterministic cell ids (so regeneration is byte-stable)."""
+    import nbformat  # here, not at the top: `grade` imports this module for EXERCISES alone (75 ms)
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    for i, cell in enumerate(cells):
+        new = nbformat.v4.new_markdown_cell if cell.kind == "markdown" else nbformat.v4.new_code_cell
+        nb.cells.append(new(cell.source, id=f"{module}-{i}"))
+    return nb
+
+
+def build_exercise(solution_path, out_dir):
+    """Write the stub `.py` and the notebook for one solution file; return the paths written."""
+    import nbformat  # see build_notebook
+
+    module = Path(solution_path).stem
+    stub = stub_source(Path(solution_path).read_text(), module)
+    py_path, nb_path = Path(out_dir) / f"{module}.py", Path(out_dir) / f"{module}.ipynb"
+    py_path.write_text(stub)
+    notebook = build_notebook(split_cells(stub) + grade_cells(module), module)
+    nbformat.validate(notebook)
+    nb_path.write_text(nbformat.writes(notebook) + "\n")
+    return [py_path, nb_path]
+
+
+def build_all(solutions_dir, out_dir):
+    """Regenerate every exercise from `solutions_dir` into `out_dir`; return the paths written."""
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    written = []
+    for module in EXERCISES:
+        written += build_exercise(Path(solutions_dir) / f"{module}.py", out_dir)
+    return written
+
+
+def main(argv: list[str], console: Console) -> int:
+    """`grade build`: regenerate exercises/ from solutions/."""
+    parser = argparse.ArgumentParser(prog="grade build", description="Regenerate exercises/ from solutions/.")
+    parser.add_argument("--solutions", default="solutions")
+    parser.add_argument("--out", default="exercises")
+    args = parser.parse_args(argv)
+    if not Path(args.solutions).is_dir():
+        raise UsageError(f"{args.solutions}/ not found: run grade build from the instructor's repository")
+    for path in build_all(Path(args.solutions), Path(args.out)):
+        console.print(f"wrote {path}")
+    return 0

@@ -1,0 +1,6 @@
+"""Shared by every trusted process: configuration, errors, statuses and the record of fallbacks.
+
+Nothing here starts a process or touches learner code; everything else in `grader` may import it,
+and it imports nothing else of `grader` (the lowest layer of the import-linter contract). The
+untrusted worker (`grader/untrusted/`) does not import it either: it is mounted alone.
+"""

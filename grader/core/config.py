@@ -1,0 +1,46 @@
+"""One place for the grader's settings: limits, exercises, hash seeds, numeric settings, paths."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+# The instructor's repository (solutions/ beside the package); in an installed release, site-packages.
+REPOSITORY = PACKAGE_DIR.parent
+SUITES = PACKAGE_DIR / "suites"
+WORKER_SCRIPT = PACKAGE_DIR / "untrusted" / "worker.py"
+
+EXERCISES = ("encoding", "forward", "next_letter")
+
+# The uid learner workers run as when the grader is root.
+NOBODY = 65534
+
+# The PYTHONHASHSEED of each worker: 0 for every module, and 1-3 for the check that builds the
+# alphabet in other processes, since `set()` order follows the hash seed. A batch slot keeps a
+# preloaded zygote for each.
+HASH_SEEDS = (0, 1, 2, 3)
+
+# How numpy and TensorFlow run in learner workers (and in the benchmarks and calibration that must
+# match them). The arrays and models are tiny: one thread is as fast alone and much faster when two
+# gradings share two cores; Eigen's kernels instead of oneDNN's train faster here. An OpenBLAS
+# thread pool doubles numpy's import cost in every fresh worker (docs/performance.md).
+NUMERIC_SETTINGS = {
+    "TF_CPP_MIN_LOG_LEVEL": "3", "TF_DETERMINISTIC_OPS": "1", "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+}
+
+
+@dataclass
+class Limits:
+    """Per-worker limits, in seconds and bytes, each with a default; all but the two reply sizes also
+    have a `grade` option."""
+
+    call_s: float = 20.0
+    import_s: float = 60.0
+    train_s: float = 180.0
+    reply_bytes: int = 1 << 20
+    array_bytes: int = 256 << 20
+    memory_bytes: int = 3 << 30
+    processes: int = 512
+    cpu_s: int = 900
+    file_bytes: int = 64 << 20
+    open_files: int = 512

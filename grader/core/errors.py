@@ -1,0 +1,90 @@
+"""Every exception the grader raises on purpose, and the exit status or report status each leads to.
+
+- command errors: `UsageError` (exit 2: the command line names something that cannot be graded),
+  `GraderError` (exit 3: the grader itself failed, never the learner), `SandboxUnavailable`;
+- submission problems: something about the learner's code, reported in the check that hit it
+  (status `error`), with a `public_message` safe to show for hidden checks;
+- check failures: `AssertionError`s a check raises (status `failed`): `Misconception` names a
+  mistake by its id, `ModelRejected` and `DeviceCheckFailed` say why a model could not be judged.
+"""
+
+from typing import Any
+
+from grader.core.status import Status
+
+
+class UsageError(Exception):
+    """The command line names something that cannot be graded (exit status 2)."""
+
+
+class GraderError(Exception):
+    """The grader itself failed (exit status 3): a broken suite or installation, never the learner."""
+
+
+class SandboxUnavailable(GraderError):
+    """--isolation strict was asked for, and the full sandbox cannot be had here."""
+
+
+class LeakFound(Exception):
+    """A solution line or a hidden-suite name was found in the release."""
+
+
+class UnsafeOutput(Exception):
+    """A file or value from the learner's process that the grader refuses to read."""
+
+
+class SubmissionProblem(Exception):
+    """Something about the learner's code, not the grader: reported in the test that hit it.
+
+    `message` may quote the learner's exception text; `public_message` never holds more than the
+    exception's type and the learner's own source line, so it is safe to show for hidden tests.
+    """
+
+    status = Status.ERROR
+
+    def __init__(self, message: str, public_message: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.public_message = public_message or message
+
+
+class LearnerError(SubmissionProblem):
+    """The learner's function raised an exception."""
+
+    def __init__(self, what: str, error: dict[str, Any]):
+        self.type_name = str(error.get("type", "Exception"))
+        where = f" at {error['where']}" if error.get("where") else ""
+        super().__init__(
+            f"{what} raised {self.type_name}{where}: {error.get('message', '')}",
+            f"{what} raised {self.type_name}{where}",
+        )
+
+
+class TimeLimit(SubmissionProblem):
+    """A call ran past its time limit (an infinite loop, `input()`, a debugger breakpoint)."""
+
+
+class WorkerExited(SubmissionProblem):
+    """The worker process ended during a call (`os._exit`, a crash, a signal)."""
+
+
+class BadOutput(SubmissionProblem):
+    """The worker replied with something that is not acceptable data."""
+
+
+class Misconception(AssertionError):
+    """A failed check that recognised a specific mistake, named by a declared id
+    (`grader/grading/feedback.py`); an undeclared id is reported as a grader error."""
+
+    def __init__(self, misconception_id: str, message: str):
+        super().__init__(message)
+        self.id = misconception_id
+        self.message = message
+
+
+class ModelRejected(AssertionError):
+    """The model is not one the grader will evaluate; the message says why and what to use."""
+
+
+class DeviceCheckFailed(AssertionError):
+    """The model could not be run on both devices, or its outputs disagree."""

@@ -1,0 +1,156 @@
+"""The grade process's side of the device checker: start it, ask it to run a saved model on two
+devices, compare what comes back.
+
+The checker (`checker.py`) imports TensorFlow but never learner code; what it writes back is read
+like any other untrusted output (fixed names, size caps, numeric `.npy` only). A grade process
+starts one of its own early (TensorFlow's import overlaps the numpy checks), unless its batch gave
+it a `DeviceServer` to ask.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from grader.core import fallbacks
+from grader.core.config import REPOSITORY
+from grader.core.errors import DeviceCheckFailed, UnsafeOutput
+from grader.device.archive import MAX_ARCHIVE_BYTES
+from grader.isolation import safe_io
+from grader.isolation.processes import kill_group
+from grader.isolation.servers import ForkServer, attached, read_line
+
+CHECKER = ["-s", "-P", "-B", "-m", "grader.device.checker"]
+# Agreement demanded between the two devices and the trusted numpy evaluation (TF32 is off).
+DEVICE_ATOL = 1e-5
+
+
+@dataclass
+class DeviceOutputs:
+    outputs: list
+    devices: list
+    gpu_present: bool
+
+
+class DeviceChecker:
+    def __init__(self, work_dir, limits):
+        self.work_dir, self.limits = Path(work_dir), limits
+        self.process = None
+        # When batch grading, the batch's device server has TensorFlow imported already.
+        self.server = attached().get("device")
+
+    def start(self):
+        if self.process is not None or self.server:
+            return
+        self.process = subprocess.Popen(
+            [sys.executable, *CHECKER],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"},
+            cwd=REPOSITORY, start_new_session=True,
+        )
+        self.reader = safe_io.LineReader(self.process.stdout.fileno())
+
+    def run(self, keras_path, x):
+        """Run the model at `keras_path` on `x` (N, T, V) on both devices; return `DeviceOutputs`.
+
+        `keras_path` is in a directory the learner's worker writes to; the checker reads a copy
+        taken without following links, so the worker cannot point it at another file meanwhile.
+        """
+        self.start()
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        out = Path(tempfile.mkdtemp(dir=self.work_dir, prefix="device-"))
+        keras_path = Path(keras_path)
+        try:
+            model = safe_io.copy_regular(keras_path.parent, keras_path.name, MAX_ARCHIVE_BYTES, out / "model.keras")
+        except UnsafeOutput as exc:
+            raise DeviceCheckFailed(f"your saved model could not be read: {exc}") from None
+        np.save(out / "x.npy", x, allow_pickle=False)
+        request = {"model": str(model), "x": str(out / "x.npy"), "out": str(out)}
+        reply = ask_device_server(self.server, request, self.limits.call_s * 3) if self.server else None
+        if reply is None:
+            # No server, or the batch's server is gone or stuck: the learner must not lose points for
+            # that, so the check runs in a checker of its own (paying the TensorFlow import).
+            if self.server:
+                fallbacks.note("device-server-gone", "the batch's device server did not answer: the device "
+                                                     "check ran in a checker process of its own")
+            self.server = None
+            self.start()
+            reply = self.ask_process(request)
+        if not reply.get("ok"):
+            raise DeviceCheckFailed(f"your saved model could not be run outside your process: {reply.get('error')}")
+        outputs = [safe_io.load_npy(out, f"device-{i}.npy", self.limits.array_bytes) for i in range(2)]
+        return DeviceOutputs(outputs, [str(d) for d in reply.get("devices", [])], bool(reply.get("gpu_present")))
+
+    def ask_process(self, request):
+        self.process.stdin.write((json.dumps(request) + "\n").encode())
+        self.process.stdin.flush()
+        try:
+            return json.loads(self.reader.read_line(self.limits.import_s + self.limits.call_s, 1 << 16))
+        except (TimeoutError, EOFError, ValueError, UnsafeOutput) as exc:
+            self.close()
+            raise DeviceCheckFailed(f"the device check did not answer ({type(exc).__name__})") from None
+
+    def close(self):
+        if self.process is not None:
+            kill_group(self.process)
+            self.process.wait()
+            self.process = None
+
+
+def compare_devices(outputs, trusted, atol=DEVICE_ATOL):
+    """Fail unless both device outputs agree with each other and with the trusted numpy evaluation.
+
+    outputs: two arrays (N, T, V) from the two devices; trusted: (N, T, V) from numpy.
+    """
+    first, second = outputs
+    if first.shape != trusted.shape or second.shape != trusted.shape:
+        raise DeviceCheckFailed(f"the model's outputs have shapes {first.shape} and {second.shape}, "
+                                f"expected {trusted.shape}")
+    if not np.array_equal(first.argmax(-1), second.argmax(-1)):
+        raise DeviceCheckFailed("the two devices predict different letters")
+    gaps = {"between the devices": np.max(np.abs(first - second)),
+            "device 1 vs numpy": np.max(np.abs(first - trusted)),
+            "device 2 vs numpy": np.max(np.abs(second - trusted))}
+    for what, gap in gaps.items():
+        if not gap <= atol:
+            raise DeviceCheckFailed(f"outputs differ {what} by {gap:.3g} (tolerance {atol:g})")
+    return {k.replace(" ", "_"): float(v) for k, v in gaps.items()}
+
+
+class DeviceServer(ForkServer):
+    """The trusted device checker with TensorFlow imported, one child per model (each child configures
+    the devices: see `checker.serve_forked`).
+
+    One per batch process, shared by every slot: a check sends its own socket over the SOCK_SEQPACKET
+    control socket (one message each, so grade processes may send at once) and gets its answer there.
+    """
+
+    def __init__(self):
+        super().__init__(CHECKER,
+                         {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"})
+
+    def handle(self):
+        return {"fd": self.ours.fileno()}
+
+
+def ask_device_server(handle, request, timeout):
+    """Send one check to the device server; its JSON answer, or None if none came within `timeout`."""
+    control = socket.socket(fileno=os.dup(handle["fd"]))
+    ours, theirs = socket.socketpair()
+    try:
+        socket.send_fds(control, [b"check"], [theirs.fileno()])
+        theirs.close()
+        ours.sendall((json.dumps(request) + "\n").encode())
+        return read_line(ours, timeout)
+    except OSError:
+        return None
+    finally:
+        control.close()
+        theirs.close()
+        ours.close()

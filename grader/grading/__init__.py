@@ -1,0 +1,18 @@
+"""The trusted grade process: find the learner's files, run the suites, score, report.
+
+    command.py      `grade [PATH]`: options, report files, exit status
+    pipeline.py     locate_sources -> prepare_sources -> run_suites -> score -> describe_environment
+    sources.py      which file is graded for each exercise; notebooks converted to Python
+    plugin.py       the pytest plugin: fixtures and hooks
+    learner.py      the `learner` fixture: a worker per learner module
+    outcomes.py     a check's outcome as a report entry, with the hidden-message policy
+
+The API the suites are written with (the suite author's side):
+
+    checks.py       shared assertions with diagnosis (`expect_close`, `expect_probabilities`, ...)
+    feedback.py     the declared misconception ids and their hints
+    evaluation.py   next-letter accuracy on grader-made prefixes
+    model_rules.py  a Keras model's config and weights against the exercise's architecture
+
+Learner code never runs here: only in the workers `learner.py` starts.
+"""

@@ -1,0 +1,193 @@
+"""The learner zygotes of a batch slot: TensorFlow's import paid once per slot, not per submission.
+
+A batch slot is a directory and, for each hash seed the suites use, a `LearnerZygote`
+(`untrusted/worker.py --zygote`) inside a bubblewrap sandbox that sees only the system, Python and
+the slot (mounted at /slot). A zygote imported TensorFlow (seed 0, every module) or numpy alone (the
+seeds that compare `set()` order) and ran no op, so forking it is safe and bit-identical. For each
+submission the grade process puts the learner's files in the slot (`fill_slot`), and the zygote of
+the worker's hash seed forks a fresh worker (`ask_zygote`). Each worker is moved into a cgroup of
+its own before it reads its first request, and killed with everything it started when the
+submission is done; the slot is emptied in between (`clear_slot`), so no submission sees another's
+files or processes. The workers of one submission share the slot's directories: they run the same
+learner's code. The sandbox sees the slot read-only but for the workers' own out/, home/ and tmp/
+(bind mounts): a worker cannot swap a directory the grader writes in (src/, in/, logs/) for a link
+that leads the grader's writes out of the slot, even where it runs as the grader's own uid.
+
+The batch starts the zygotes (`LearnerSlot`); the grade process of a slot uses them through the
+handles in `servers.attached()`.
+"""
+
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+from grader.core.config import HASH_SEEDS
+from grader.isolation import sandbox
+from grader.isolation.processes import descendants, give_to_worker, namespace_pid, remove_tree
+from grader.isolation.servers import SocketProcess, read_line
+
+GRADER_DIRS = ("src", "in", "logs")  # written by the grade process, read-only in the sandbox
+WORKER_DIRS = ("out", "home", "tmp")  # the workers' own, mounted writable: emptied in place, never replaced
+
+
+class LearnerZygote(SocketProcess):
+    """A sandboxed process that imported what the workers of one hash seed need, forking one learner
+    worker per request: TensorFlow for seed 0 (every module), numpy alone for the seeds that only
+    compare `set()` order across processes."""
+
+    def __init__(self, slot, hash_seed):
+        self.slot = slot
+        self.ours, theirs = socket.socketpair()
+        env = {**sandbox.worker_environment("/slot/home", hash_seed), "TMPDIR": "/slot/tmp"}
+        # No shared /tmp: one submission's files must not outlive it (TMPDIR is the slot's tmp/).
+        mounts = ["--ro-bind", str(slot), "/slot"]
+        for name in WORKER_DIRS:
+            mounts += ["--bind", str(slot / name), f"/slot/{name}"]
+        argv = sandbox.sandbox_command([*mounts, "--chdir", "/slot"], env, private_tmp=False, as_init=True)
+        argv += ["--zygote", str(theirs.fileno()), *([] if hash_seed == 0 else ["--numpy-only"])]
+        # No rlimits of its own: it runs no learner code, and each forked worker sets its limits
+        # before any, which it could not raise above the zygote's (with a worker's own limits here,
+        # a fork bomb in one slot used up the uid-wide RLIMIT_NPROC of every other slot's workers).
+        self.process = subprocess.Popen(argv, env={"PATH": "/usr/bin:/bin"}, pass_fds=(theirs.fileno(),),
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        theirs.close()
+
+    def wait_ready(self, timeout):
+        ready = read_line(self.ours, timeout)
+        if not ready or not ready.get("ready"):
+            raise RuntimeError("a preloaded learner process (zygote) did not start")
+
+    def handle(self):
+        return {"fd": self.ours.fileno(), "pid": self.process.pid, "slot": str(self.slot)}
+
+
+class LearnerSlot:
+    """A slot directory and one zygote per hash seed the suites use (`HASH_SEEDS`), each in a
+    sandbox that mounts the directory; they start side by side."""
+
+    def __init__(self, limits):
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        # Named like grade workspaces (grade-PID-...), so a killed batch's slots are swept the same way.
+        self.dir = Path(tempfile.mkdtemp(prefix=f"grade-{os.getpid()}-slot-", dir=shm))
+        self.dir.chmod(0o755)
+        reset_slot(self.dir, None)  # TensorFlow's import wants a usable TMPDIR
+        self.zygotes = {}
+        try:
+            for seed in HASH_SEEDS:
+                self.zygotes[seed] = LearnerZygote(self.dir, seed)
+            for zygote in self.zygotes.values():
+                zygote.wait_ready(limits.import_s)
+        except (OSError, RuntimeError):
+            self.close()
+            raise
+
+    def alive(self):
+        return all(zygote.process.poll() is None for zygote in self.zygotes.values())
+
+    def handle(self):
+        return {"slot": str(self.dir), "zygotes": {str(seed): z.handle() for seed, z in self.zygotes.items()}}
+
+    def fds(self):
+        return tuple(zygote.ours.fileno() for zygote in self.zygotes.values())
+
+    def close(self):
+        for zygote in self.zygotes.values():
+            zygote.close()
+        remove_tree(self.dir, ignore_errors=True)
+
+
+def reset_slot(slot, src):
+    """Empty the slot and put this submission's files (from `src`, if given) in it, read-only.
+
+    Only when no worker is left (`scrub` first): the workers' directories are emptied in place,
+    since the zygote's sandbox holds them mounted.
+    """
+    for name in GRADER_DIRS + WORKER_DIRS:
+        directory = slot / name
+        directory.mkdir(exist_ok=True)
+        directory.chmod(0o755)  # a worker may have taken its own directory's permissions away
+        for entry in directory.iterdir():
+            remove_tree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    for file in Path(src).iterdir() if src else ():
+        if file.is_file():
+            shutil.copyfile(file, slot / "src" / file.name)
+    give_to_worker(*(slot / name for name in WORKER_DIRS))
+
+
+def fill_slot(learner, src):
+    """Before a submission's first worker: nothing left of the last one, this one's files in place.
+
+    learner: a `LearnerSlot.handle()`, as the grade process gets it.
+    """
+    for zygote in learner["zygotes"].values():
+        scrub(zygote["pid"])
+    reset_slot(Path(learner["slot"]), src)
+
+
+def clear_slot(learner):
+    """After a submission: kill what its workers left running and delete its files."""
+    fill_slot(learner, None)
+
+
+def zygote_for(learner, hash_seed):
+    """The handle of the slot's zygote for workers with `hash_seed`, or None (then: a fresh worker)."""
+    return (learner or {}).get("zygotes", {}).get(str(hash_seed))
+
+
+def scrub(zygote_pid):
+    """Kill every process in the zygote's sandbox but the zygote, its init (pid 1)."""
+    for pid in descendants(zygote_pid):
+        if namespace_pid(pid) not in (None, 1):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+
+class ForkedProcess:
+    """A worker forked by the zygote: not our child, so it is watched through a pidfd, and how it
+    ended is asked of the zygote, its parent."""
+
+    def __init__(self, pid, zygote, inner_pid):
+        self.pid, self.zygote, self.inner_pid = pid, zygote, inner_pid
+        self.code, self.asked = None, False
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self.pidfd = None
+
+    def wait(self, timeout=5.0):
+        """Wait until the worker has ended (a pidfd is readable then), for at most `timeout` seconds;
+        return its exit code (-N for signal N), or None if it did not end or the zygote did not say."""
+        if self.pidfd is not None and select.select([self.pidfd], [], [], timeout)[0]:
+            os.close(self.pidfd)
+            self.pidfd = None
+        if self.pidfd is None and not self.asked:
+            self.asked = True
+            self.code = self.ask_exit_status()
+        return self.code
+
+    def ask_exit_status(self):
+        try:
+            reply = ask_zygote(self.zygote, {"status": self.inner_pid}, (), 5.0) or {}
+        except OSError:
+            return None
+        return reply.get("exit") if isinstance(reply.get("exit"), int) else None
+
+
+def ask_zygote(zygote, request, fds, timeout):
+    """Send one request (with `fds` attached) to the slot's zygote; its JSON answer, or None if none
+    came within `timeout`. One grade process uses a slot at a time, so requests never interleave."""
+    control = socket.socket(fileno=os.dup(zygote["fd"]))
+    try:
+        message = json.dumps(request).encode()
+        socket.send_fds(control, [message], list(fds)) if fds else control.sendall(message)
+        return read_line(control, timeout)
+    finally:
+        control.close()

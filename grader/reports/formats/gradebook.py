@@ -1,0 +1,66 @@
+"""The CSV gradebook (one row per submission) and its merge into a Canvas gradebook export.
+
+Canvas exports a CSV whose first columns are Student, ID, SIS User ID, SIS Login ID, Section, then
+one column per assignment, and whose second row holds "Points Possible". `merge_canvas` fills (or
+adds) one assignment column from our gradebook, matching students by an id column.
+"""
+
+import csv
+import io
+
+from grader.core.config import EXERCISES
+from grader.core.status import RowStatus
+
+COLUMNS = ["id", "total", "max_score", *EXERCISES, "status", "reason"]
+POINTS_POSSIBLE = "Points Possible"
+
+
+def row(report, submission_id, status=RowStatus.GRADED, reason=""):
+    """A gradebook row; `report` is None for a submission that could not be graded (blank scores)."""
+    if report is None:
+        return {"id": submission_id, "total": "", "max_score": "", **dict.fromkeys(EXERCISES, ""),
+                "status": status, "reason": reason}
+    scores = {e["name"]: f"{e['score']:g}" for e in report["exercises"]}
+    return {"id": submission_id, "total": f"{report['score']:g}", "max_score": f"{report['max_score']:g}",
+            **{e: scores.get(e, "") for e in EXERCISES}, "status": status, "reason": reason}
+
+
+def to_csv(rows):
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def render(report):
+    """One gradebook row for this report, its id the submission's directory or file name."""
+    name = report["submission"].rstrip("/").rsplit("/", 1)[-1]
+    return to_csv([row(report, name)])
+
+
+def merge_canvas(gradebook_text, canvas_text, assignment, id_column="SIS Login ID"):
+    """Return (merged Canvas CSV text, ids in our gradebook that matched no student)."""
+    ours = {r["id"]: r for r in csv.DictReader(io.StringIO(gradebook_text))}
+    table = list(csv.reader(io.StringIO(canvas_text)))
+    if not table or id_column not in table[0]:
+        raise ValueError(f"the Canvas export has no {id_column!r} column; pass --id-column with one of "
+                         f"{', '.join(table[0]) if table else 'its columns'}")
+    header = table[0]
+    if assignment not in header:
+        header.append(assignment)
+        for line in table[1:]:
+            line.append("")
+    key, column = header.index(id_column), header.index(assignment)
+    matched = set()
+    for line in table[1:]:
+        line.extend([""] * (len(header) - len(line)))
+        if line[0].strip() == POINTS_POSSIBLE:
+            maxima = {float(r["max_score"]) for r in ours.values() if r.get("max_score")}
+            line[column] = f"{maxima.pop():g}" if len(maxima) == 1 else line[column]
+        elif line[key] in ours:
+            line[column] = ours[line[key]]["total"]
+            matched.add(line[key])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(table)
+    return out.getvalue(), sorted(set(ours) - matched)
