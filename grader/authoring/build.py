@@ -9,14 +9,16 @@ of each function sits between `# BEGIN SOLUTION` and `# END SOLUTION`. From it w
 - `exercises/NAME.ipynb`: one notebook cell per percent cell (stubbed), then a cell showing how to
   run `grade`.
 
-Nobody edits `exercises/` by hand: `tests/test_exercises.py` fails when it drifts from this output.
+Nobody edits `exercises/` by hand: `tests/system/test_exercises.py` fails when it drifts from this output.
 """
 
 import argparse
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 from rich.console import Console
 
 from grader.core.config import EXERCISES
@@ -32,7 +34,7 @@ class Cell:
     source: str
 
 
-def solution_regions(source):
+def solution_regions(source: str) -> Iterator[tuple[int, int, str]]:
     """Yield (first_line, last_line, function_name) for each solution region, 0-based inclusive."""
     lines = source.splitlines()
     func, start = None, None
@@ -51,7 +53,7 @@ def solution_regions(source):
         raise ValueError(f"line {start + 1}: {BEGIN} is never closed by {END}")
 
 
-def stub_source(source, module):
+def stub_source(source: str, module: str) -> str:
     """Return `source` with each solution region replaced by a NotImplementedError for `module`.py."""
     lines = source.splitlines()
     out, cursor = [], 0
@@ -67,11 +69,14 @@ def stub_source(source, module):
     return "\n".join(out) + "\n"
 
 
-def split_cells(source):
+def split_cells(source: str) -> list[Cell]:
     """Split a percent-format file into Cells; narrative comment markers are removed."""
+    cells: list[Cell]
+    kind: str | None
+    body: list[str]
     cells, kind, body = [], None, []
 
-    def flush():
+    def flush() -> None:
         text = "\n".join(body).strip("\n")
         if kind is not None and text:
             cells.append(Cell(kind, text))
@@ -88,7 +93,7 @@ def split_cells(source):
     return cells
 
 
-def grade_cells(module):
+def grade_cells(module: str) -> list[Cell]:
     """The closing cells of every notebook: how to check your work."""
     return [
         Cell(
@@ -101,10 +106,8 @@ def grade_cells(module):
     ]
 
 
-def build_notebook(cells, module):
+def build_notebook(cells: list[Cell], module: str) -> nbformat.NotebookNode:
     """Return an nbformat v4 notebook with deterministic cell ids (so regeneration is byte-stable)."""
-    import nbformat  # here, not at the top: `grade` imports this module for EXERCISES alone (75 ms)
-
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -116,10 +119,8 @@ def build_notebook(cells, module):
     return nb
 
 
-def build_exercise(solution_path, out_dir):
+def build_exercise(solution_path: str | Path, out_dir: str | Path) -> list[Path]:
     """Write the stub `.py` and the notebook for one solution file; return the paths written."""
-    import nbformat  # see build_notebook
-
     module = Path(solution_path).stem
     stub = stub_source(Path(solution_path).read_text(), module)
     py_path, nb_path = Path(out_dir) / f"{module}.py", Path(out_dir) / f"{module}.ipynb"
@@ -130,7 +131,7 @@ def build_exercise(solution_path, out_dir):
     return [py_path, nb_path]
 
 
-def build_all(solutions_dir, out_dir):
+def build_all(solutions_dir: str | Path, out_dir: str | Path) -> list[Path]:
     """Regenerate every exercise from `solutions_dir` into `out_dir`; return the paths written."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     written = []

@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from rich.console import Console
@@ -41,7 +42,7 @@ These are the public checks; your instructor grades with more.
 """
 
 
-def release_parser():
+def release_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grade release", description=__doc__.splitlines()[0])
     parser.add_argument("outdir", nargs="?", help="where to write the learners' release (must be empty or new)")
     parser.add_argument("--gradescope", metavar="ZIP",
@@ -53,7 +54,7 @@ def release_parser():
     return parser
 
 
-def validate(console):
+def validate(console: Console) -> None:
     """Grade the reference and freshly built stubs with every suite; raise unless full marks and zero."""
     reference = grade(Job(ROOT / "solutions"))
     with tempfile.TemporaryDirectory(prefix="stubs-") as tmp:
@@ -65,7 +66,7 @@ def validate(console):
         raise UsageError("refusing to release: the reference must get full marks and the stubs zero")
 
 
-def write_release(out):
+def write_release(out: Path) -> list[Path]:
     """Copy what learners receive into `out`; return the list of files written."""
     build_all(ROOT / "solutions", out / "exercises")
     for part in LEARNER_GRADER:
@@ -82,9 +83,9 @@ def write_release(out):
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
-def secrets_to_scan(root=ROOT):
+def secrets_to_scan(root: Path = ROOT) -> tuple[set[str], set[str]]:
     """Every non-trivial line of every solution body; every hidden-suite file and test name."""
-    lines = set()
+    lines: set[str] = set()
     for module in EXERCISES:
         source = (root / "solutions" / f"{module}.py").read_text()
         body = source.splitlines()
@@ -99,7 +100,7 @@ def secrets_to_scan(root=ROOT):
     return lines, names
 
 
-def scan(files, root=ROOT):
+def scan(files: Iterable[Path], root: Path = ROOT) -> None:
     """Raise LeakFound if any released file holds a solution line or names a hidden-suite file."""
     lines, names = secrets_to_scan(root)
     for path in files:
@@ -111,7 +112,7 @@ def scan(files, root=ROOT):
                 raise LeakFound(f"{path} contains {secret!r}")
 
 
-def write_gradescope_bundle(path):
+def write_gradescope_bundle(path: str | Path) -> Path:
     """Gradescope's autograder zip: its root becomes /autograder/source on Gradescope's machine."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +130,7 @@ def write_gradescope_bundle(path):
     return path
 
 
-def run_release(args, console=None):
+def run_release(args: argparse.Namespace, console: Console | None = None) -> int:
     console = console or Console()
     if not args.outdir and not args.gradescope:
         raise UsageError("give OUTDIR for the learners' release, --gradescope ZIP for the autograder, or both")
@@ -144,7 +145,7 @@ def run_release(args, console=None):
     return 0
 
 
-def write_learner_release(out, force, console):
+def write_learner_release(out: Path, force: bool, console: Console) -> int:
     if out.exists() and any(out.iterdir()) and not force:
         raise UsageError(f"{out} is not empty: choose an empty directory or pass --force")
     if out.exists() and force:

@@ -16,38 +16,156 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 from rich.console import Console
 
 from grader.core.config import EXERCISES, REPOSITORY
 from grader.core.errors import UsageError
+from grader.core.status import Status
 
 ROOT = REPOSITORY
 DEFAULT_FIXTURES = ROOT / "tests" / "fixtures" / "submissions.toml"
+
+
+class Replacement(TypedDict):
+    """One `replace` entry: in `module`.py, the first `old` becomes `new`: the text itself (str), or the
+    payload file (Path) that holds it dedented, indented by `build` where `old` stands (see `replacement`)."""
+
+    module: str
+    old: str
+    new: str | Path
 
 
 @dataclass
 class Fixture:
     name: str
     base: str = "solutions"
-    only: list = field(default_factory=lambda: list(EXERCISES))
-    replace: list = field(default_factory=list)
-    files: dict = field(default_factory=dict)
-    links: dict = field(default_factory=dict)
-    grade_args: list = field(default_factory=list)
+    only: list[str] = field(default_factory=lambda: list(EXERCISES))
+    replace: list[Replacement] = field(default_factory=list)
+    # file name in the submission: its content (str), or the payload file to copy byte for byte (Path)
+    files: dict[str, str | Path] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+    grade_args: list[str] = field(default_factory=list)
     misconception: str | None = None
-    expect: list = field(default_factory=list)
+    expect: list[dict[str, str]] = field(default_factory=list)
 
 
-def load_fixtures(path=DEFAULT_FIXTURES):
+def load_fixtures(path: str | Path = DEFAULT_FIXTURES) -> list[Fixture]:
+    """The fixtures of a TOML file, each `{path = "..."}` (a `files` entry, a `replace` entry's `new`)
+    resolved to its payload file."""
+    path = Path(path)
     with open(path, "rb") as handle:
-        return [Fixture(**entry) for entry in tomllib.load(handle)["submission"]]
+        entries = tomllib.load(handle)["submission"]
+    return [Fixture(**{**entry, "files": payloads(entry.get("name", "?"), entry.get("files", {}), path),
+                       "replace": replacements(entry.get("name", "?"), entry.get("replace", []), path)})
+            for entry in entries]
 
 
-def build(fixture, out_dir, root=ROOT):
+def payload_file(where: str, spec: object, toml: Path, fixture: str, suggested: str, renaming: str = "") -> Path:
+    """The payload file that `spec`, `{path = "..."}` in `toml`, names: inside `toml`'s directory, present,
+    and under a name that pytest neither loads nor collects (not conftest.py, test_*.py or *_test.py).
+
+    Anything else is refused with an error that says `where` (the fixture and its entry), the path and
+    the fix; `suggested` is the entry as it should be written, `renaming` a note on renaming the file.
+    """
+    directory = toml.parent
+    if not isinstance(spec, dict) or set(spec) != {"path"} or not isinstance(spec["path"], str):
+        raise ValueError(f"{where} is {spec!r}; give its text as a string, or its payload file as {suggested}")
+    payload = (directory / spec["path"]).resolve()
+    if not payload.is_relative_to(directory.resolve()):
+        raise ValueError(f"{where}: path {spec['path']!r} leads outside {directory}; put the payload in "
+                         f"{directory / 'files' / fixture}/ and give its path relative to {directory}")
+    if not payload.is_file():
+        raise ValueError(f"{where}: path {spec['path']!r} is not a file ({payload} is missing); create it, "
+                         f"or correct the path (relative to {directory})")
+    if payload.name == "conftest.py" or fnmatch.fnmatch(payload.name, "test_*.py") or \
+            fnmatch.fnmatch(payload.name, "*_test.py"):
+        raise ValueError(f"{where}: pytest would load or collect {spec['path']!r} when it runs the project's "
+                         f"tests; rename the payload file{renaming}")
+    return payload
+
+
+def payloads(fixture: str, files: dict[str, object], toml: Path) -> dict[str, str | Path]:
+    """A fixture's extra files as `toml` gives them: text inline, or `{path = ...}` relative to its directory.
+
+    Python must be a payload file (so ruff lints it) inside that directory, under a name that pytest
+    neither loads nor collects there (not conftest.py, test_*.py or *_test.py): it is hostile learner code.
+    """
+    directory = toml.parent
+    resolved: dict[str, str | Path] = {}
+    for name, spec in files.items():
+        where = f"{toml}: fixture {fixture}: file {name!r}"
+        suggested = f'"{name}" = {{path = "files/{fixture}/{name}"}}'
+        if isinstance(spec, str):
+            if name.endswith(".py"):
+                raise ValueError(f"{where} is Python written inline; move its text to "
+                                 f"{directory / 'files' / fixture / name} and write {suggested}, so ruff lints it")
+            resolved[name] = spec
+            continue
+        resolved[name] = payload_file(where, spec, toml, fixture, suggested,
+                                      f" (the key, {name!r}, stays its name in the submission)")
+    return resolved
+
+
+def replacements(fixture: str, edits: list[dict[str, object]], toml: Path) -> list[Replacement]:
+    """A fixture's `replace` entries as `toml` gives them: each `new` inline, or `{path = ...}` resolved.
+
+    A `new` of more than one line is Python, so it must be a payload file (ruff lints it), holding the
+    text dedented and ending in a newline: `replacement` indents it where `old` stands.
+    """
+    directory = toml.parent
+    resolved: list[Replacement] = []
+    for number, edit in enumerate(edits, 1):
+        module, old, new = edit.get("module"), edit.get("old"), edit.get("new")
+        where = f"{toml}: fixture {fixture}: replace entry {number} (in {module}.py)"
+        if not isinstance(module, str) or not isinstance(old, str) or set(edit) != {"module", "old", "new"}:
+            raise ValueError(f"{where} is {edit!r}; write it as {{module = ..., old = ..., new = ...}}, "
+                             "`module` and `old` as strings")
+        suggested = f'new = {{path = "files/{fixture}/PLACE.py"}}'
+        if isinstance(new, str):
+            if "\n" in new.removesuffix("\n"):
+                raise ValueError(f"{where}: `new` is Python of more than one line written inline; move its text, "
+                                 f"dedented, to {directory / 'files' / fixture}/PLACE.py (PLACE: the function it "
+                                 f"edits, e.g. rnn_step, or forward_imports at module level) and write {suggested}, "
+                                 "so ruff lints it")
+            resolved.append(Replacement(module=module, old=old, new=new))
+            continue
+        payload = payload_file(f"{where}: `new`", new, toml, fixture, suggested)
+        if not payload.read_text().endswith("\n"):
+            raise ValueError(f"{where}: `new`'s payload file {payload} does not end in a newline; end its last "
+                             "line with one (build drops it unless `old` ends in one)")
+        resolved.append(Replacement(module=module, old=old, new=payload))
+    return resolved
+
+
+def replacement(edit: Replacement, text: str) -> str:
+    """The text that takes the place of `edit`'s `old` (which is in `text`): its `new` as it is, or, when
+    `new` is a payload file, the file's lines indented where `old` stands.
+
+    Every line of the file but the empty ones gets the indentation of the line of `text` where `old`
+    starts; the first line only the part of it that `old`'s own start lacks (none when `old` starts
+    after the indentation). The file's last newline is kept only when `old` ends in one.
+    """
+    new, old = edit["new"], edit["old"]
+    if not isinstance(new, Path):
+        return new
+    at = text.index(old)
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:].split("\n", 1)[0]
+    indent = line[:len(line) - len(line.lstrip(" \t"))]
+    before = text[line_start:at]
+    first = indent[len(before):] if indent.startswith(before) else ""
+    lines = new.read_text().removesuffix("\n").split("\n")
+    indented = [(first if number == 0 else indent) + row if row else row for number, row in enumerate(lines)]
+    return "\n".join(indented) + ("\n" if old.endswith("\n") else "")
+
+
+def build(fixture: Fixture, out_dir: Path, root: Path = ROOT) -> Path:
     """Write `fixture` as a submission directory: its base's modules, edited, plus its extra files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for module in EXERCISES:
@@ -58,22 +176,26 @@ def build(fixture, out_dir, root=ROOT):
         if edit["old"] not in text:
             raise ValueError(f"fixture {fixture.name}: {edit['old']!r} is not in {fixture.base}/{edit['module']}.py; "
                              "update tests/fixtures/submissions.toml to the current source")
-        path.write_text(text.replace(edit["old"], edit["new"], 1))
+        path.write_text(text.replace(edit["old"], replacement(edit, text), 1))
     for name, content in fixture.files.items():
-        (out_dir / name).write_text(content)
+        if isinstance(content, Path):
+            shutil.copyfile(content, out_dir / name)
+        else:
+            (out_dir / name).write_text(content)
     for name, target in fixture.links.items():
         (out_dir / name).unlink(missing_ok=True)
         (out_dir / name).symlink_to(target)
     return out_dir
 
 
-def grade_command(path, report, args=()):
+def grade_command(path: Path, report: Path, args: Sequence[str] = ()) -> list[str]:
+    """The `grade` command line that grades `path` and writes its JSON report to `report`."""
     return [sys.executable, "-m", "grader.cli", str(path), "--json", str(report), "--quiet", *args]
 
 
-def grade_fixtures(fixtures, work_dir, jobs=None):
+def grade_fixtures(fixtures: list[Fixture], work_dir: Path, jobs: int | None = None) -> dict[str, dict[str, Any]]:
     """Grade each fixture in its own `grade` process; return {name: report dict (or None on failure)}."""
-    def one(fixture):
+    def one(fixture: Fixture) -> tuple[str, dict[str, Any]]:
         path = build(fixture, work_dir / fixture.name)
         report = work_dir / f"{fixture.name}.json"
         args = ["--only", *fixture.only, *fixture.grade_args]
@@ -86,7 +208,7 @@ def grade_fixtures(fixtures, work_dir, jobs=None):
         return dict(pool.map(one, fixtures))
 
 
-def check_expectations(fixture, report):
+def check_expectations(fixture: Fixture, report: dict[str, Any]) -> list[str]:
     """Problems with one fixture's report against its `expect` list and `misconception`, as strings."""
     if "error" in report:
         return [f"{fixture.name}: {report['error']}"]
@@ -109,21 +231,22 @@ def check_expectations(fixture, report):
     return problems
 
 
-def uncaught_checks(fixtures, reports, reference_report):
+def uncaught_checks(fixtures: list[Fixture], reports: dict[str, dict[str, Any]],
+                    reference_report: dict[str, Any]) -> list[str]:
     """Graded checks that pass on every mutant of their exercise: they catch nothing."""
     failed_somewhere = {t["name"] for f in fixtures if f.misconception and "error" not in reports[f.name]
-                        for t in reports[f.name]["tests"] if t["status"] != "passed"}
+                        for t in reports[f.name]["tests"] if t["status"] != Status.PASSED}
     return sorted(t["name"] for t in reference_report["tests"] if t["name"] not in failed_somewhere)
 
 
-def selfcheck_parser():
+def selfcheck_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grade selfcheck", description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", default=str(DEFAULT_FIXTURES), help="the fixture submissions (TOML)")
     parser.add_argument("--jobs", type=int, default=None, help="grade this many at once (default: cores)")
     return parser
 
 
-def run_selfcheck(args, console=None):
+def run_selfcheck(args: argparse.Namespace, console: Console | None = None) -> int:
     console = console or Console()
     if not Path(args.fixtures).is_file():
         raise UsageError(f"{args.fixtures} not found: run grade selfcheck in the instructor's repository")

@@ -4,7 +4,10 @@ most frequent misconceptions), as files and as terminal tables."""
 import json
 import statistics
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 from grader.reports.formats import gradebook
@@ -12,19 +15,19 @@ from grader.reports.formats import gradebook
 BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 40), (40, 50), (50, 60), (60, 70), (70, 80), (80, 90), (90, 101)]
 
 
-def gradebook_csv(results):
+def gradebook_csv(results: dict[str, dict[str, Any]]) -> str:
     """results: {id: result} -> the CSV gradebook, one row per submission, in id order."""
     return gradebook.to_csv([gradebook.row(r["report"], r["id"], r["status"], r["reason"])
                              for _, r in sorted(results.items())])
 
 
-def summarize(results):
+def summarize(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A JSON-ready summary of {id: result}."""
     graded = [r["report"] for r in results.values() if r["report"]]
     percents = [100 * rep["score"] / rep["max_score"] for rep in graded if rep["max_score"]]
-    tests = Counter()
-    passed = Counter()
-    misconceptions = Counter()
+    tests: Counter[str] = Counter()
+    passed: Counter[str] = Counter()
+    misconceptions: Counter[str] = Counter()
     for rep in graded:
         for test in rep["tests"]:
             tests[test["name"]] += 1
@@ -41,7 +44,7 @@ def summarize(results):
     }
 
 
-def write(results, out_dir):
+def write(results: dict[str, dict[str, Any]], out_dir: Path) -> dict[str, Any]:
     """Write gradebook.csv and summary.json into `out_dir`; return the summary."""
     summary = summarize(results)
     (out_dir / "gradebook.csv").write_text(gradebook_csv(results))
@@ -49,7 +52,7 @@ def write(results, out_dir):
     return summary
 
 
-def render(summary, console):
+def render(summary: dict[str, Any], console: Console) -> None:
     console.print(f"[bold]{summary['submissions']} submissions[/bold]: "
                   + ", ".join(f"{n} {status}" for status, n in sorted(summary["statuses"].items()))
                   + (f"; mean {summary['mean_percent']:.1f} %, median {summary['median_percent']:.1f} %"

@@ -10,7 +10,7 @@ core), or on a Dask cluster (`--dask tcp://scheduler:8786`, or `--dask local:N` 
 import argparse
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from types import TracebackType
@@ -131,7 +131,7 @@ class ProgressDisplay:
                                 TextColumn("{task.fields[failed]} failed"), TimeRemainingColumn(), console=console)
             self.task = self.bar.add_task("grading", total=total, failed=0)
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Callable[[dict[str, Any], int], None]:
         if self.bar:
             self.bar.start()
         return self.update

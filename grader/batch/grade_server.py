@@ -1,7 +1,7 @@
 """Fork each batch grading from a process that has imported the grader, instead of starting Python.
 
-A `grade` process spends about 0.4 CPU-s importing pytest, numpy, jsonschema and the grader before
-it grades anything, some 7 % of a preloaded batch grading. `GradeServer` starts
+A `grade` process spends a noticeable part of a preloaded batch grading importing pytest, numpy,
+jsonschema and the grader before it grades anything (docs/performance.md). `GradeServer` starts
 `python -m grader.batch.grade_server --serve-fd FD`: a trusted process (it never runs learner code, like any
 grade process) that imports what `grade` needs and forks one child per submission; the child takes
 its arguments, environment, working directory and output from the request and runs
@@ -40,7 +40,7 @@ START_S = 30.0  # how long the server may take to fork a grading before it count
 class GradeServer(ForkServer):
     """The batch's forking grade process: one per batch process, shared by its jobs."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(["-m", "grader.batch.grade_server"])
 
     def start(self, argv: list[str], env: dict[str, str], cwd: Path, fds: tuple[int, ...]) -> "ForkedGrade | None":
@@ -70,6 +70,8 @@ class ForkedGrade:
     """A grading forked by the server, used like the `subprocess.Popen` it replaces: it is not our
     child, so `pid` leads a process group of its own (`processes.kill_group` kills it) and its exit
     code comes over the reply socket."""
+
+    returncode: int | None
 
     def __init__(self, pid: int, reply: socket.socket, output: int):
         self.pid, self.reply, self.fd = pid, reply, output

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.batch.grade_server import GradeServer
+from grader.batch.grade_server import ForkedGrade, GradeServer
 from grader.batch.pool import SLOTS, Slot
 from grader.batch.submissions import Submission, submission_id, unpack
 from grader.core.config import REPOSITORY
@@ -24,7 +24,8 @@ from grader.core.status import RowStatus, Status
 from grader.isolation.processes import die_with_parent, kill_group
 from grader.reports import formats
 
-RUNNING: set[Any] = set()  # grade processes in flight, so an interrupted batch can stop them
+# Grade processes in flight, so an interrupted batch can stop them.
+RUNNING: set[ForkedGrade | subprocess.Popen[str]] = set()
 
 
 def kill_running() -> None:
@@ -96,7 +97,8 @@ def grade_in_process(path: str | Path, kind: str, grade_args: list[str], budget_
         return result(submission, RowStatus.GRADED, reason_of(report), report, started)
 
 
-def start_grade(args: list[str], slot: Slot | None, grader: GradeServer | None, record: Fallbacks) -> Any:
+def start_grade(args: list[str], slot: Slot | None, grader: GradeServer | None,
+                record: Fallbacks) -> ForkedGrade | subprocess.Popen[str]:
     """`grade ARGS` in a session of its own, with the slot's preloaded processes: forked by the grade
     server if there is one (the grader's imports are paid once per batch), else a fresh
     `python -m grader.cli`. Either has `pid`, `communicate(timeout)` and `returncode`."""

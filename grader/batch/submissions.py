@@ -14,10 +14,14 @@ import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.core.config import EXERCISES, PACKAGE_DIR
 from grader.core.errors import UsageError
 from grader.grading.sources import present
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 MAX_ZIP_BYTES = 64 << 20
 MAX_ZIP_MEMBERS = 2000
@@ -37,18 +41,18 @@ class Submission:
 class BatchOptions:
     """What decides a grade besides the submission (part of every result's key), and how to run."""
 
-    grade_args: list = field(default_factory=list)
+    grade_args: list[str] = field(default_factory=list)
     budget_s: float = 900.0
     jobs: int = 1
     preload: bool = True  # not part of the key: it changes the speed, never the grade
 
 
-def submission_id(path):
+def submission_id(path: Path) -> str:
     stem = path.name if path.is_dir() else path.stem
     return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) or "unnamed"
 
 
-def discover(root):
+def discover(root: str | Path) -> list[Submission]:
     """Every entry of `root` as a Submission, sorted by id; anything else is kind "other"."""
     root = Path(root)
     if not root.is_dir():
@@ -63,7 +67,7 @@ def discover(root):
     return found
 
 
-def shard(submissions, spec):
+def shard(submissions: list[Submission], spec: str | None) -> list[Submission]:
     """Keep shard I of N ("I/N", 1-based): every N-th submission in id order, for CI matrices."""
     if not spec:
         return submissions
@@ -74,14 +78,14 @@ def shard(submissions, spec):
     return [s for i, s in enumerate(submissions) if i % count == index - 1]
 
 
-def hash_tree(digest, path):
+def hash_tree(digest: "_Hash", path: Path) -> None:
     """Add every file under `path` to `digest`; a link adds where it points, never what it points at."""
     for file in sorted(p for p in Path(path).rglob("*") if present(p) and "__pycache__" not in p.parts):
         content = b"link to " + os.readlink(file).encode() if file.is_symlink() else file.read_bytes()
         digest.update(str(file.relative_to(path)).encode() + b"\0" + content + b"\0")
 
 
-def grading_key(options):
+def grading_key(options: BatchOptions) -> str:
     """A hash of everything besides the submission that decides its grade."""
     digest = hashlib.sha256(json.dumps(options.grade_args).encode())
     hash_tree(digest, PACKAGE_DIR)
@@ -90,7 +94,7 @@ def grading_key(options):
     return digest.hexdigest()
 
 
-def content_key(submission, grading):
+def content_key(submission: Submission, grading: str) -> str:
     digest = hashlib.sha256(grading.encode())
     if submission.path.is_dir():
         hash_tree(digest, submission.path)
@@ -99,7 +103,7 @@ def content_key(submission, grading):
     return digest.hexdigest()[:32]
 
 
-def unpack(submission, into):
+def unpack(submission: Submission, into: Path) -> Path:
     """Return a directory `grade` can grade for `submission`, or raise ValueError saying why not."""
     if submission.kind == "directory":
         return submission.path
@@ -113,7 +117,7 @@ def unpack(submission, into):
     raise ValueError(f"not a submission: {submission.path.name} is neither a directory, a .zip nor an .ipynb")
 
 
-def safe_extract(archive, into):
+def safe_extract(archive: Path, into: Path) -> Path:
     """Extract a zip refusing absolute or `..` paths, links, and more than MAX_ZIP_BYTES in all."""
     try:
         with zipfile.ZipFile(archive) as bundle:

@@ -8,6 +8,8 @@ unless it is small, holds just those members, and its config names only allow-li
 
 import json
 import zipfile
+from pathlib import Path
+from typing import Any
 
 from grader.core.errors import ModelRejected
 
@@ -25,7 +27,7 @@ ALLOWED_CLASSES = {
     "NonNeg", "UnitNorm", "MinMaxNorm", "CategoricalCrossentropy", "CategoricalAccuracy", "Accuracy",
     "MeanMetricWrapper", "Mean", "ExponentialDecay", "__tensor__", "__keras_tensor__",
 }
-def check_classes(node, path="model"):
+def check_classes(node: Any, path: str = "model") -> None:
     """Reject any class outside the allow-list, anywhere in the config tree."""
     if isinstance(node, list):
         for i, item in enumerate(node):
@@ -45,7 +47,7 @@ def check_classes(node, path="model"):
             check_classes(value, f"{path}.{key}")
 
 
-def check_archive(path):
+def check_archive(path: str | Path) -> None:
     """Refuse archives that are not a small `.keras` zip with an allow-listed model config."""
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()

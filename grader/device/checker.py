@@ -18,6 +18,8 @@ import os
 import signal
 import socket
 import sys
+from types import ModuleType
+from typing import Any
 
 from grader.device.archive import check_archive
 from grader.isolation.servers import fork_per_request
@@ -25,7 +27,7 @@ from grader.isolation.servers import fork_per_request
 CHILD_SECONDS = 120  # a forked check's lifetime in batch mode; a grade process waits 3 x --call-timeout (60 s)
 
 
-def configure_devices(tf):
+def configure_devices(tf: ModuleType) -> tuple[list[str], bool]:
     """Return the two device names to compare; must run before TensorFlow executes any op."""
     tf.config.experimental.enable_tensor_float_32_execution(False)
     if tf.config.list_physical_devices("GPU"):
@@ -37,7 +39,7 @@ def configure_devices(tf):
     return ["/CPU:0", "/CPU:1"], False
 
 
-def run(request, tf, keras, np, devices):
+def run(request: dict[str, Any], tf: ModuleType, keras: ModuleType, np: ModuleType, devices: list[str]) -> list[str]:
     check_archive(request["model"])
     model = keras.saving.load_model(request["model"], safe_mode=True, compile=False)
     x = np.load(request["x"], allow_pickle=False)
@@ -50,7 +52,8 @@ def run(request, tf, keras, np, devices):
     return placed
 
 
-def answer(line, tf, keras, np, devices, gpu_present):
+def answer(line: str | bytes, tf: ModuleType, keras: ModuleType, np: ModuleType, devices: list[str],
+           gpu_present: bool) -> dict[str, Any]:
     try:
         placed = run(json.loads(line), tf, keras, np, devices)
         return {"ok": True, "devices": placed, "gpu_present": gpu_present}
@@ -58,7 +61,7 @@ def answer(line, tf, keras, np, devices, gpu_present):
         return {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
 
 
-def serve_forked(fd, tf, keras, np):
+def serve_forked(fd: int, tf: ModuleType, keras: ModuleType, np: ModuleType) -> None:
     """Batch mode (`client.DeviceServer`): one forked child per request, so no op ever runs in this process.
 
     The control socket (SOCK_SEQPACKET, shared by every grade process of the batch) carries one
@@ -67,7 +70,7 @@ def serve_forked(fd, tf, keras, np):
     the devices itself: listing GPUs initialises the CUDA driver, which the children of a process
     that did so cannot use.
     """
-    def answer_check(message, fds):
+    def answer_check(message: bytes, fds: list[int]) -> None:
         try:
             signal.alarm(CHILD_SECONDS)  # nobody waits for a stuck check: it must end by itself
             context = (tf, keras, np, *configure_devices(tf))
@@ -79,7 +82,7 @@ def serve_forked(fd, tf, keras, np):
     fork_per_request(fd, answer_check, 16)
 
 
-def main():
+def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
     import numpy as np

@@ -15,11 +15,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from grader.core import fallbacks
-from grader.core.config import REPOSITORY
+from grader.core.config import REPOSITORY, Limits
 from grader.core.errors import DeviceCheckFailed, UnsafeOutput
 from grader.device.archive import MAX_ARCHIVE_BYTES
 from grader.isolation import safe_io
@@ -33,19 +34,19 @@ DEVICE_ATOL = 1e-5
 
 @dataclass
 class DeviceOutputs:
-    outputs: list
-    devices: list
+    outputs: list[np.ndarray]
+    devices: list[str]
     gpu_present: bool
 
 
 class DeviceChecker:
-    def __init__(self, work_dir, limits):
+    def __init__(self, work_dir: str | Path, limits: Limits):
         self.work_dir, self.limits = Path(work_dir), limits
-        self.process = None
+        self.process: subprocess.Popen[bytes] | None = None
         # When batch grading, the batch's device server has TensorFlow imported already.
         self.server = attached().get("device")
 
-    def start(self):
+    def start(self) -> None:
         if self.process is not None or self.server:
             return
         self.process = subprocess.Popen(
@@ -54,9 +55,10 @@ class DeviceChecker:
             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"},
             cwd=REPOSITORY, start_new_session=True,
         )
+        assert self.process.stdout is not None  # stdout=PIPE
         self.reader = safe_io.LineReader(self.process.stdout.fileno())
 
-    def run(self, keras_path, x):
+    def run(self, keras_path: str | Path, x: np.ndarray) -> DeviceOutputs:
         """Run the model at `keras_path` on `x` (N, T, V) on both devices; return `DeviceOutputs`.
 
         `keras_path` is in a directory the learner's worker writes to; the checker reads a copy
@@ -87,7 +89,8 @@ class DeviceChecker:
         outputs = [safe_io.load_npy(out, f"device-{i}.npy", self.limits.array_bytes) for i in range(2)]
         return DeviceOutputs(outputs, [str(d) for d in reply.get("devices", [])], bool(reply.get("gpu_present")))
 
-    def ask_process(self, request):
+    def ask_process(self, request: dict[str, str]) -> Any:
+        assert self.process is not None and self.process.stdin is not None  # started, stdin=PIPE
         self.process.stdin.write((json.dumps(request) + "\n").encode())
         self.process.stdin.flush()
         try:
@@ -96,14 +99,14 @@ class DeviceChecker:
             self.close()
             raise DeviceCheckFailed(f"the device check did not answer ({type(exc).__name__})") from None
 
-    def close(self):
+    def close(self) -> None:
         if self.process is not None:
             kill_group(self.process)
             self.process.wait()
             self.process = None
 
 
-def compare_devices(outputs, trusted, atol=DEVICE_ATOL):
+def compare_devices(outputs: list[np.ndarray], trusted: np.ndarray, atol: float = DEVICE_ATOL) -> dict[str, float]:
     """Fail unless both device outputs agree with each other and with the trusted numpy evaluation.
 
     outputs: two arrays (N, T, V) from the two devices; trusted: (N, T, V) from numpy.
@@ -131,15 +134,15 @@ class DeviceServer(ForkServer):
     control socket (one message each, so grade processes may send at once) and gets its answer there.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(CHECKER,
                          {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"})
 
-    def handle(self):
+    def handle(self) -> dict[str, int]:
         return {"fd": self.ours.fileno()}
 
 
-def ask_device_server(handle, request, timeout):
+def ask_device_server(handle: dict[str, Any], request: dict[str, str], timeout: float) -> Any:
     """Send one check to the device server; its JSON answer, or None if none came within `timeout`."""
     control = socket.socket(fileno=os.dup(handle["fd"]))
     ours, theirs = socket.socketpair()

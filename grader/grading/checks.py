@@ -4,26 +4,30 @@ Values here come back from the worker as plain data (lists, dicts, numbers, stri
 so the checks never call anything the learner wrote.
 """
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from grader.core.errors import LearnerError, Misconception
 
 
-def as_array(value, what):
+def as_array(value: Any, what: str) -> np.ndarray:
     """`value` as a numeric ndarray, or an AssertionError naming `what` returned something else."""
     if not isinstance(value, np.ndarray):
         raise AssertionError(f"{what} returned {type(value).__name__}, expected a numpy array")
     return value
 
 
-def expect_shape(value, shape, what, misconception="wrong-shape"):
+def expect_shape(value: Any, shape: Iterable[int], what: str, misconception: str = "wrong-shape") -> np.ndarray:
     array = as_array(value, what)
     if array.shape != tuple(shape):
         raise Misconception(misconception, f"{what} returned shape {array.shape}, expected {tuple(shape)}")
     return array
 
 
-def close(actual, expected, atol=1e-5):
+def close(actual: ArrayLike, expected: ArrayLike, atol: float = 1e-5) -> bool:
     """True when `actual` has `expected`'s shape and agrees with it within `atol` everywhere."""
     actual = np.asarray(actual)
     return actual.shape == np.shape(expected) and bool(
@@ -31,13 +35,14 @@ def close(actual, expected, atol=1e-5):
     )
 
 
-def same_mistake(actual, wrong, atol):
+def same_mistake(actual: np.ndarray, wrong: ArrayLike, atol: float) -> bool:
     """True when `actual` equals what a mistake gives, inf and nan included (an overflowing softmax)."""
     with np.errstate(invalid="ignore"):
         return actual.shape == np.shape(wrong) and bool(np.allclose(actual, wrong, rtol=0, atol=atol, equal_nan=True))
 
 
-def expect_close(actual, expected, what, atol=1e-5, diagnose=None):
+def expect_close(actual: Any, expected: ArrayLike, what: str, atol: float = 1e-5,
+                 diagnose: Mapping[str, Any] | None = None) -> None:
     """Fail unless `actual` equals `expected` within `atol`.
 
     diagnose: optional {misconception id: what that mistake would have returned, or a list of the
@@ -56,12 +61,12 @@ def expect_close(actual, expected, what, atol=1e-5, diagnose=None):
     raise AssertionError(f"{what} differs from the expected values by up to {worst:.3g} (tolerance {atol})")
 
 
-def one_hot_rows(alphabet, text):
+def one_hot_rows(alphabet: Sequence[str], text: str) -> np.ndarray:
     """One-hot encoding of `text` as (len(text), len(alphabet)) float32: the checks' own inputs."""
     return np.eye(len(alphabet), dtype=np.float32)[[alphabet.index(c) for c in text]]
 
 
-def expect_probabilities(actual, expected, what, atol=1e-5):
+def expect_probabilities(actual: Any, expected: ArrayLike, what: str, atol: float = 1e-5) -> None:
     """Fail unless `actual` equals softmax `expected`; diagnose overflow and the wrong axis by behaviour."""
     array = as_array(actual, what)
     if close(array, expected, atol):
@@ -75,7 +80,7 @@ def expect_probabilities(actual, expected, what, atol=1e-5):
     expect_close(array, expected, what, atol)
 
 
-def expect_value_error(call, what):
+def expect_value_error(call: Callable[[], Any], what: str) -> None:
     """Run `call()` (a call into learner code) and fail unless it raises ValueError.
 
     A stub's NotImplementedError is passed on as it is: the function is missing, not wrong.

@@ -7,7 +7,9 @@ scored (after `o` in `goodbye!` comes `o` or `d`: no model can know which). Leng
 measured too, as information: the model was never trained on them.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -19,29 +21,30 @@ class PrefixScore:
     total: int
 
     @property
-    def accuracy(self):
+    def accuracy(self) -> float:
         return self.correct / self.scored if self.scored else 1.0
 
     @property
-    def ceiling(self):
+    def ceiling(self) -> float:
         """The share of prefixes whose next letter is determined (the most any model can score on)."""
         return self.scored / self.total if self.total else 1.0
 
 
-def determined_next(word, prefix):
+def determined_next(word: str, prefix: str) -> str | None:
     """The letter that always follows `prefix` in `word` repeated, or None if it varies."""
     cyclic = word * (len(prefix) // len(word) + 2)
     following = {cyclic[i + len(prefix)] for i in range(len(word)) if cyclic.startswith(prefix, i)}
     return following.pop() if len(following) == 1 else None
 
 
-def phase_windows(word, length):
+def phase_windows(word: str, length: int) -> list[str]:
     """Every phase of `word` repeated, `length` letters long: a list of len(word) strings."""
     cyclic = word * (length // len(word) + 2)
     return [cyclic[s : s + length] for s in range(len(word))]
 
 
-def prefix_predictions(word, alphabet, predict, lengths):
+def prefix_predictions(word: str, alphabet: Sequence[str], predict: Callable[[np.ndarray], Any],
+                       lengths: Sequence[int]) -> list[tuple[str, str, str | None]]:
     """[(prefix, predicted letter, determined next letter or None)] for every phase and length.
 
     predict: maps one-hot inputs (P, L, V) to probabilities (P, L, V), L = max(lengths); causal, so
@@ -55,7 +58,8 @@ def prefix_predictions(word, alphabet, predict, lengths):
             for p, window in enumerate(windows) for length in lengths]
 
 
-def score_prefixes(word, alphabet, predict, lengths):
+def score_prefixes(word: str, alphabet: Sequence[str], predict: Callable[[np.ndarray], Any],
+                   lengths: Sequence[int]) -> PrefixScore:
     """Score `predict` on every phase of `word` at each prefix length in `lengths` (see above)."""
     rows = prefix_predictions(word, alphabet, predict, lengths)
     scored = [(got, wanted) for _, got, wanted in rows if wanted is not None]

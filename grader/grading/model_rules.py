@@ -10,6 +10,8 @@ and weights of the matching shapes: kernel (V, H), recurrent_kernel (H, H), bias
 dense kernel (H, V), dense bias (V,).
 """
 
+from typing import Any
+
 import numpy as np
 
 from grader.core.errors import Misconception, ModelRejected
@@ -18,7 +20,7 @@ from grader.device.archive import check_classes
 LAYERS = ["InputLayer", "SimpleRNN", "Dense"]
 
 
-def layer_configs(config):
+def layer_configs(config: dict[str, Any]) -> list[tuple[Any, Any]]:
     """The model's layers as [(class_name, config)], in order."""
     layers = config.get("config", {}).get("layers")
     if config.get("class_name") not in ("Sequential", "Functional") or not isinstance(layers, list):
@@ -26,7 +28,7 @@ def layer_configs(config):
     return [(layer.get("class_name"), layer.get("config", {})) for layer in layers if isinstance(layer, dict)]
 
 
-def check_architecture(config, n_chars):
+def check_architecture(config: dict[str, Any], n_chars: int) -> int:
     """Raise a Misconception or ModelRejected unless `config` is the exercise's architecture."""
     check_classes(config)
     layers = layer_configs(config)
@@ -55,7 +57,7 @@ def check_architecture(config, n_chars):
     return int(rnn.get("units"))
 
 
-def check_weights(weights, n_chars, units):
+def check_weights(weights: list[Any], n_chars: int, units: int) -> list[np.ndarray]:
     """Return the five weight arrays as float64 if their shapes and values are usable."""
     shapes = [(n_chars, units), (units, units), (units,), (units, n_chars), (n_chars,)]
     got = [getattr(w, "shape", None) for w in weights]

@@ -54,6 +54,7 @@ def locate_sources(job: Job) -> None:
 
 
 def prepare_sources(job: Job) -> None:
+    assert job.workspace is not None  # set by `grade` before any step runs
     sources_mod.prepare(job.sources, job.workspace / "src")
 
 
@@ -74,6 +75,7 @@ def run_suites(job: Job) -> None:
     problems = {s.exercise: s.problem for s in job.sources if s.problem}
     isolation = sandbox.choose(job.isolation, job.limits)
     job.facts["isolation"] = isolation.name
+    assert job.workspace is not None
     settings = Settings(job.workspace / "src", job.workspace / "work", job.seed, job.hash_seed, job.limits,
                         problems, isolation)
     plugin = GradingPlugin(settings)
@@ -98,7 +100,7 @@ def make_reference_importable() -> None:
 
 
 def score(job: Job) -> None:
-    exercises = []
+    exercises: list[dict[str, Any]] = []
     for source in job.sources:
         if source.exercise not in job.selected:
             continue

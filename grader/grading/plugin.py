@@ -88,7 +88,7 @@ class GradingPlugin:
         """Start every needed worker now, so TensorFlow's import overlaps the numpy checks."""
         for exercise in sorted({exercise_of(item) for item in session.items}, reverse=True):
             self.workers.module(exercise).start()
-        if any("device_checker" in item.fixturenames for item in session.items):
+        if any(isinstance(item, pytest.Function) and "device_checker" in item.fixturenames for item in session.items):
             self.checker.start()
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -101,7 +101,7 @@ class GradingPlugin:
         report = outcome.get_result()
         if call.when == "setup":
             # Module fixtures (training a model) are counted in the first test that needs them.
-            item.setup_s = call.duration
+            setattr(item, "setup_s", call.duration)  # noqa: B010 - an attribute of ours, unknown to pytest.Item
         failed_setup = call.when == "setup" and report.failed
         if call.when == "call" or failed_setup or (call.when == "setup" and report.skipped):
             self.results.append(self.result(item, call, report))

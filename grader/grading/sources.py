@@ -9,8 +9,10 @@ wrote is executed here.
 
 import shutil
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.core.config import EXERCISES
 from grader.core.errors import UsageError
@@ -31,7 +33,7 @@ class Source:
     problem: str | None = None
 
 
-def strip_shell_and_magics(notebook, resources):
+def strip_shell_and_magics(notebook: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """An nbconvert preprocessor: comment out IPython-only lines (`%magic`, `!shell`) in code cells."""
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -39,7 +41,7 @@ def strip_shell_and_magics(notebook, resources):
     return notebook, resources
 
 
-def strip_line(line):
+def strip_line(line: str) -> str:
     stripped = line.lstrip()
     if stripped.startswith(("%", "!")) or "get_ipython()" in line:
         indent = line[: len(line) - len(stripped)]
@@ -47,12 +49,12 @@ def strip_line(line):
     return line
 
 
-def present(path):
+def present(path: Path) -> bool:
     """A file, or a link (even a broken one): never followed, `prepare` refuses it by name."""
     return path.is_file() or path.is_symlink()
 
 
-def choose(directory, exercise):
+def choose(directory: Path, exercise: str) -> Source:
     """Pick `exercise`.py or `exercise`.ipynb in `directory` and say why."""
     py, nb = directory / f"{exercise}.py", directory / f"{exercise}.ipynb"
     if present(py) and present(nb):
@@ -65,7 +67,7 @@ def choose(directory, exercise):
     return Source(exercise, None, "", f"no {py.name} or {nb.name} in the submission: add one to grade this exercise")
 
 
-def locate(path, only=None):
+def locate(path: str | Path, only: Sequence[str] | None = None) -> tuple[list[Source], list[str]]:
     """Return (sources, selected): the `Source` of every exercise found beside `path`, so one module
     can import another, and the exercises to grade (`only`, or the one file named, or all)."""
     path = Path(path)
@@ -85,9 +87,9 @@ def locate(path, only=None):
     return [Source(path.stem, path, "the file named on the command line"), *sources], [path.stem]
 
 
-def notebook_to_python(path):
+def notebook_to_python(path: Path) -> str:
     """Convert a notebook to Python source, or raise ValueError naming the file and the fix."""
-    import nbformat  # here, not at the top: 75 ms that a `grade` of .py files need not pay
+    import nbformat  # here, not at the top: a `grade` of .py files need not pay its import
 
     try:
         notebook = nbformat.read(path, as_version=4)
@@ -95,7 +97,7 @@ def notebook_to_python(path):
     except Exception as exc:  # nbformat raises several unrelated types for a broken file
         raise ValueError(f"{path.name} is not a valid notebook ({type(exc).__name__}: {str(exc)[:200]}); "
                          f"re-save it from Jupyter or submit {path.stem}.py instead") from None
-    from nbconvert import PythonExporter  # imported here: it costs a third of a second at start-up
+    from nbconvert import PythonExporter  # here too: the costliest import of a `grade` start-up
 
     exporter = PythonExporter()
     exporter.register_preprocessor(strip_shell_and_magics, enabled=True)
@@ -106,12 +108,12 @@ def notebook_to_python(path):
     return "\n".join(strip_line(line) for line in source.splitlines()) + "\n"
 
 
-def plain_file(path):
+def plain_file(path: Path) -> bool:
     """A regular file, not a link to one: links to files outside the submission are never followed."""
     return path.is_file() and not path.is_symlink()
 
 
-def prepare(sources, src_dir):
+def prepare(sources: list[Source], src_dir: Path) -> list[Source]:
     """Write each exercise as `src_dir/<exercise>.py`, plus the learner's other top-level `.py` helpers
     (regular files only: a link to a file is skipped).
 

@@ -10,6 +10,7 @@ import signal
 import time
 import uuid
 from pathlib import Path
+from typing import Self
 
 from grader.core import fallbacks
 from grader.isolation.processes import creator_is_gone
@@ -18,11 +19,11 @@ ROOT = Path("/sys/fs/cgroup")
 
 
 class Cgroup:
-    def __init__(self, dirs, version):
+    def __init__(self, dirs: dict[str, Path], version: int):
         self.dirs, self.version = dirs, version
 
     @classmethod
-    def create(cls, memory_bytes, processes):
+    def create(cls, memory_bytes: int, processes: int) -> Self | None:
         """A fresh cgroup with these limits, or None if this machine does not let us make one."""
         remove_stale()
         name = f"grader-{os.getpid()}-{uuid.uuid4().hex[:12]}"
@@ -45,12 +46,12 @@ class Cgroup:
                                         "rlimits alone (RLIMIT_AS for memory, RLIMIT_NPROC counted per uid)")
             return None
 
-    def join(self, pid):
+    def join(self, pid: int) -> None:
         """Move `pid` into the group (called in the child before exec, so all its descendants follow)."""
         for path in {self.dirs["memory"], self.dirs["pids"]}:
             (path / "cgroup.procs").write_text(str(pid))
 
-    def counters(self):
+    def counters(self) -> dict[str, int]:
         """{"memory": times the memory limit was hit, "pids": times a fork was refused}."""
         if self.version == 2:
             events = read_keyed(self.dirs["memory"] / "memory.events")
@@ -59,7 +60,7 @@ class Cgroup:
         return {"memory": read_int(self.dirs["memory"] / "memory.failcnt"),
                 "pids": read_keyed(self.dirs["pids"] / "pids.events").get("max", 0)}
 
-    def kill_all(self):
+    def kill_all(self) -> None:
         """SIGKILL every process left in the group (one that escaped its process group, say)."""
         # Killed processes take a moment to leave the group; poll briefly first, since a grading
         # stops several workers and every wasted millisecond is on its critical path.
@@ -76,7 +77,7 @@ class Cgroup:
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
 
-    def remove(self):
+    def remove(self) -> None:
         self.kill_all()
         for path in {self.dirs["memory"], self.dirs["pids"]}:
             try:
@@ -85,7 +86,7 @@ class Cgroup:
                 pass
 
 
-def remove_stale():
+def remove_stale() -> None:
     """Remove the empty groups of grade processes that were killed before they could clean up."""
     for group in [*ROOT.glob("grader-*"), *ROOT.glob("memory/grader-*"), *ROOT.glob("pids/grader-*")]:
         if creator_is_gone(group.name):
@@ -95,14 +96,14 @@ def remove_stale():
                 pass
 
 
-def read_keyed(path):
+def read_keyed(path: Path) -> dict[str, int]:
     try:
         return {k: int(v) for k, v in (line.split() for line in path.read_text().splitlines() if line.strip())}
     except (OSError, ValueError):
         return {}
 
 
-def read_int(path):
+def read_int(path: Path) -> int:
     try:
         return int(path.read_text().strip())
     except (OSError, ValueError):

@@ -31,7 +31,7 @@ class ZygoteGone(Exception):
 
 @dataclass
 class Spawned:
-    process: Any  # a subprocess.Popen or a zygote.ForkedProcess: `pid`, `wait(timeout)`
+    process: subprocess.Popen[bytes] | ForkedProcess  # either has `pid`, `wait(timeout)`
     instance: Path  # the worker's job directory: in/ and out/ (and its log) are there
 
 
@@ -39,7 +39,7 @@ class Spawned:
 class RunningWorker:
     """A started worker and the grade process's ends of its pipes."""
 
-    process: Any
+    process: subprocess.Popen[bytes] | ForkedProcess
     cgroup: Cgroup | None
     instance: Path
     requests: IO[str]

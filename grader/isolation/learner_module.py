@@ -9,6 +9,7 @@ running. Starting is `launch.py`'s, the wire format `wire.py`'s, naming the limi
 
 import os
 import secrets
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from grader.isolation.launch import ForkedLauncher, FreshLauncher, Launcher, Run
 from grader.isolation.processes import kill_group
 from grader.isolation.sandbox import PlainProcess
 from grader.isolation.wire import Ref
+from grader.isolation.zygote import ForkedProcess
 
 
 @dataclass
@@ -55,7 +57,7 @@ class LearnerModule:
         self.started_at = 0.0
 
     @property
-    def process(self) -> Any:
+    def process(self) -> subprocess.Popen[bytes] | ForkedProcess | None:
         """The running worker's process (a `subprocess.Popen` or a `zygote.ForkedProcess`), or None."""
         return self.worker.process if self.worker else None
 
@@ -175,7 +177,7 @@ class LearnerModule:
             self.stop()
             raise BadOutput(f"the worker answered a different request than {what}")
         if not reply.get("ok"):
-            error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            error: dict[str, Any] = reply["error"] if isinstance(reply.get("error"), dict) else {}
             label = diagnosis.error_limit(error, self.limits, self.new_pid_hits())
             raise LearnerError(f"{label}: {what}" if label else what, error)
         assert self.worker is not None

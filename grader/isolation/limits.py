@@ -2,9 +2,13 @@
 
 import os
 import resource
+from collections.abc import Callable
+
+from grader.core.config import Limits
+from grader.isolation.cgroups import Cgroup
 
 
-def rlimits(limits, cgroup):
+def rlimits(limits: Limits, cgroup: Cgroup | None) -> dict[str, int]:
     """The rlimits every worker gets, sandboxed or not.
 
     RLIMIT_NPROC counts every process of the uid on the machine (and is not enforced for root), so
@@ -19,13 +23,13 @@ def rlimits(limits, cgroup):
     }
 
 
-def make_preexec(limits, cgroup, address_space=None):
+def make_preexec(limits: Limits, cgroup: Cgroup | None, address_space: int | None = None) -> Callable[[], None]:
     """The function run in the child between fork and exec: join the cgroup, then set rlimits."""
     table = rlimits(limits, cgroup)
     if address_space:
         table["RLIMIT_AS"] = address_space
 
-    def preexec():
+    def preexec() -> None:
         if cgroup is not None:
             cgroup.join(os.getpid())
         for name, value in table.items():

@@ -10,21 +10,30 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
 
 from grader.core.config import NOBODY
 
 PR_SET_PDEATHSIG = 1
 
 
-def creator_is_gone(name):
+class HasPid(Protocol):
+    """A process the grader started: a `subprocess.Popen`, a zygote's forked worker, a forked grading."""
+
+    pid: int
+
+
+def creator_is_gone(name: str) -> bool:
     """For a name like grader-PID-... or grade-PID-...: True when process PID no longer exists, so
     what it left (a cgroup, a workspace) is stale."""
     creator = name.split("-")[1] if name.count("-") >= 2 else ""
     return creator.isdigit() and not Path(f"/proc/{creator}").exists()
 
 
-def kill_group(process):
+def kill_group(process: HasPid) -> None:
     """SIGKILL the process group led by `process` (the worker and all it started), if still there."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
@@ -32,14 +41,14 @@ def kill_group(process):
         pass
 
 
-def give_to_worker(*paths):
+def give_to_worker(*paths: Path) -> None:
     """Directories the worker writes to belong to the uid it runs as (65534 when we are root)."""
     if os.geteuid() == 0:
         for path in paths:
             os.chown(path, NOBODY, NOBODY)
 
 
-def remove_tree(path, ignore_errors=False):
+def remove_tree(path: Path, ignore_errors: bool = False) -> None:
     """Delete a directory tree a worker wrote in, even where it took away its own permissions.
 
     A `chmod 000` directory stops `shutil.rmtree` for any user but root; this gives such a directory
@@ -48,7 +57,8 @@ def remove_tree(path, ignore_errors=False):
     gone: one still running could swap a directory for a link between the check and the chmod.
     """
 
-    def unlock(_, failed, error):
+    def unlock(_: Callable[..., Any], failed: str,
+               error: BaseException | tuple[type[BaseException], BaseException, TracebackType]) -> None:
         error = error[1] if isinstance(error, tuple) else error  # onerror passes exc_info, onexc the error
         if isinstance(error, FileNotFoundError):
             return
@@ -62,7 +72,7 @@ def remove_tree(path, ignore_errors=False):
         elif os.path.lexists(failed):
             os.unlink(failed)
 
-    handler = {"onexc" if sys.version_info >= (3, 12) else "onerror": unlock}
+    handler: dict[str, Any] = {"onexc" if sys.version_info >= (3, 12) else "onerror": unlock}
     try:
         shutil.rmtree(path, **handler)
     except OSError:

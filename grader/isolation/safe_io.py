@@ -12,19 +12,18 @@ import selectors
 import stat
 import time
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
+
+from grader.core.errors import UnsafeOutput  # the one class every caller catches
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 NUMERIC_KINDS = "biuf"
 READ_HEADER = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
-class UnsafeOutput(Exception):
-    """A file or value from the learner's process that the grader refuses to read."""
-
-
-def open_regular(directory, name, max_bytes):
+def open_regular(directory: str | Path, name: str, max_bytes: int) -> tuple[BinaryIO, int]:
     """Open `directory/name` for reading if it is a regular file of at most `max_bytes` bytes."""
     if not SAFE_NAME.match(name) or name.startswith("."):
         raise UnsafeOutput(f"output name {name!r} was not chosen by the grader")
@@ -43,7 +42,7 @@ def open_regular(directory, name, max_bytes):
     return os.fdopen(fd, "rb"), info.st_size
 
 
-def copy_regular(directory, name, max_bytes, target):
+def copy_regular(directory: str | Path, name: str, max_bytes: int, target: str | Path) -> Path:
     """Copy `directory/name`, a regular file of at most `max_bytes` (see `open_regular`), to `target`."""
     handle, _ = open_regular(directory, name, max_bytes)
     with handle:
@@ -54,7 +53,7 @@ def copy_regular(directory, name, max_bytes, target):
     return Path(target)
 
 
-def load_npy(directory, name, max_bytes):
+def load_npy(directory: str | Path, name: str, max_bytes: int) -> np.ndarray:
     """Load a numeric, non-object `.npy` array whose header agrees with the file's size."""
     handle, size = open_regular(directory, name, max_bytes)
     with handle:
@@ -75,7 +74,7 @@ def load_npy(directory, name, max_bytes):
     return np.asarray(array).view(np.ndarray)
 
 
-def parse_json_line(line, max_bytes):
+def parse_json_line(line: bytes | str, max_bytes: int) -> Any:
     """Parse one JSON line of at most `max_bytes` bytes into plain Python data."""
     if len(line) > max_bytes:
         raise UnsafeOutput(f"output too large: a reply of {len(line)} bytes, the limit is {max_bytes}")
@@ -92,10 +91,10 @@ class LineReader:
     has gone, and UnsafeOutput when a reply grows past `max_bytes`.
     """
 
-    def __init__(self, fd):
+    def __init__(self, fd: int):
         self.fd, self.buffer = fd, b""
 
-    def read_line(self, timeout, max_bytes):
+    def read_line(self, timeout: float, max_bytes: int) -> bytes:
         deadline = time.monotonic() + timeout
         with selectors.DefaultSelector() as selector:
             selector.register(self.fd, selectors.EVENT_READ)

@@ -17,12 +17,15 @@ import shutil
 import site
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from grader.core import fallbacks
-from grader.core.config import NOBODY, NUMERIC_SETTINGS, REPOSITORY, WORKER_SCRIPT
+from grader.core.config import NOBODY, NUMERIC_SETTINGS, REPOSITORY, WORKER_SCRIPT, Limits
 from grader.core.errors import SandboxUnavailable
+from grader.isolation.cgroups import Cgroup
 from grader.isolation.limits import make_preexec
 from grader.isolation.processes import give_to_worker
 
@@ -34,12 +37,12 @@ INSTALL_HINT = ("bubblewrap is not available: install it (Debian/Ubuntu: `apt-ge
 class Launch:
     """What `subprocess.Popen` needs to start one worker."""
 
-    argv: list
-    env: dict
-    preexec_fn: object
+    argv: list[str]
+    env: dict[str, str]
+    preexec_fn: Callable[[], None]
 
 
-def worker_environment(home, hash_seed):
+def worker_environment(home: str, hash_seed: int) -> dict[str, str]:
     """A clean environment: nothing of the grader's own environment reaches learner code."""
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
@@ -52,10 +55,11 @@ class PlainProcess:
 
     name = "subprocess"
 
-    def __init__(self, limits):
+    def __init__(self, limits: Limits):
         self.limits = limits
 
-    def launch(self, src, instance, module, fds, hash_seed, cgroup):
+    def launch(self, src: Path, instance: Path, module: str, fds: tuple[int, int], hash_seed: int,
+               cgroup: Cgroup | None) -> Launch:
         argv = [sys.executable, "-s", "-P", "-B", str(WORKER_SCRIPT), str(src), str(instance / "in"),
                 str(instance / "out"), module, *map(str, fds)]
         # Without a memory cgroup, cap the address space instead (TensorFlow needs about 2 GiB of it).
@@ -69,7 +73,8 @@ class Bubblewrap(PlainProcess):
 
     name = "bubblewrap"
 
-    def launch(self, src, instance, module, fds, hash_seed, cgroup):
+    def launch(self, src: Path, instance: Path, module: str, fds: tuple[int, int], hash_seed: int,
+               cgroup: Cgroup | None) -> Launch:
         mounts = ["--ro-bind", str(src), "/submission", "--perms", "0755", "--dir", "/job",
                   "--ro-bind", str(instance / "in"), "/job/in", "--bind", str(instance / "out"), "/job/out",
                   "--bind", str(instance / "home"), "/job/home", "--chdir", "/job/home"]
@@ -80,7 +85,8 @@ class Bubblewrap(PlainProcess):
         return Launch(argv, {"PATH": "/usr/bin:/bin"}, make_preexec(self.limits, cgroup))
 
 
-def sandbox_command(mounts, env, private_tmp=True, as_init=False):
+def sandbox_command(mounts: list[str], env: dict[str, str], private_tmp: bool = True,
+                    as_init: bool = False) -> list[str]:
     """The bwrap command line that runs worker.py (arguments to follow) with these extra mounts.
 
     private_tmp: a 64 MiB tmpfs at /tmp, mounted first so that Python directories under /tmp (a
@@ -89,7 +95,8 @@ def sandbox_command(mounts, env, private_tmp=True, as_init=False):
     signal sent to a namespace's init from inside it unless init handles that signal, so the
     processes it forks cannot kill it (kill -9 of the parent, kill(-1, ...) included).
     """
-    argv = [shutil.which("bwrap"), "--unshare-net", "--unshare-pid", *(["--as-pid-1"] if as_init else []),
+    # Only called where `bubblewrap_works()`: bwrap (and setpriv, as root) are on the PATH.
+    argv = [cast(str, shutil.which("bwrap")), "--unshare-net", "--unshare-pid", *(["--as-pid-1"] if as_init else []),
             "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session", "--clearenv",
             "--proc", "/proc", "--dev", "/dev"]
     if private_tmp:
@@ -105,14 +112,14 @@ def sandbox_command(mounts, env, private_tmp=True, as_init=False):
     for key, value in env.items():
         argv += ["--setenv", key, value]
     if os.geteuid() == 0:
-        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", shutil.which("setpriv"),
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", cast(str, shutil.which("setpriv")),
                  f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all", "--no-new-privs"]
     else:
         argv += ["--"]
     return argv + [sys.executable, "-s", "-P", "-B", "/opt/grader-worker/worker.py"]
 
 
-def python_dirs():
+def python_dirs() -> list[tuple[Path, Path]]:
     """(source, target) binds for the Python installation and its packages.
 
     Each directory is mounted at its real path and, where a symlink leads to it (a virtual
@@ -121,7 +128,7 @@ def python_dirs():
     """
     candidates = {Path(sys.base_prefix), Path(sys.prefix), *map(Path, site.getsitepackages())}
     repo = REPOSITORY
-    pairs = set()
+    pairs: set[tuple[Path, Path]] = set()
     for path in (p for p in candidates if p.exists()):
         real = path.resolve()
         if repo.is_relative_to(real):
@@ -131,14 +138,14 @@ def python_dirs():
     return sorted(pairs, key=lambda pair: len(pair[1].parts))
 
 
-def grader_copies():
+def grader_copies() -> list[Path]:
     """Installed copies of the grader package inside the mounted Python dirs: hidden under a tmpfs."""
     return [Path(p) / "grader" for p in site.getsitepackages() if (Path(p) / "grader" / "suites").is_dir()]
 
 
-def declare_parents(path):
+def declare_parents(path: str | Path) -> list[str]:
     """bwrap creates missing parents as 0700 when run as root: declare them 0755 so uid 65534 can pass."""
-    args = []
+    args: list[str] = []
     for parent in reversed(Path(path).parents):
         if str(parent) != "/":
             args += ["--perms", "0755", "--dir", str(parent)]
@@ -146,7 +153,7 @@ def declare_parents(path):
 
 
 @functools.cache
-def bubblewrap_works():
+def bubblewrap_works() -> bool:
     """True when bwrap (and setpriv, as root) are installed and can start a namespaced process."""
     bwrap = shutil.which("bwrap")
     if not bwrap or (os.geteuid() == 0 and not shutil.which("setpriv")):
@@ -156,7 +163,7 @@ def bubblewrap_works():
     return probe.returncode == 0
 
 
-def choose(mode, limits):
+def choose(mode: str, limits: Limits) -> PlainProcess:
     """The isolation for `mode`: "auto" (bubblewrap if it works), "strict" (bubblewrap or fail), "off"."""
     if mode == "off":
         return PlainProcess(limits)

@@ -15,6 +15,8 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from grader.core.config import REPOSITORY
 from grader.isolation import safe_io
@@ -23,7 +25,7 @@ from grader.isolation.processes import die_with_parent, kill_group
 ENV = "GRADER_PRELOAD"
 
 
-def read_line(sock, timeout):
+def read_line(sock: socket.socket, timeout: float) -> Any:
     """One newline-terminated JSON message from `sock`, or None when it closes, times out or is junk."""
     try:
         return json.loads(safe_io.LineReader(sock.fileno()).read_line(timeout, 1 << 16))
@@ -34,7 +36,10 @@ def read_line(sock, timeout):
 class SocketProcess:
     """A process started with one end of a socketpair (`ours` is the other); `close` ends both."""
 
-    def close(self):
+    ours: socket.socket
+    process: subprocess.Popen[bytes]
+
+    def close(self) -> None:
         self.ours.close()
         kill_group(self.process)
         self.process.wait()
@@ -44,7 +49,7 @@ class ForkServer(SocketProcess):
     """A trusted server, `python ARGS --serve-fd FD`, that forks a child per request sent on its
     SOCK_SEQPACKET control socket (`fork_per_request`); it dies with the thread that started it."""
 
-    def __init__(self, args, env=None):
+    def __init__(self, args: list[str], env: dict[str, str] | None = None):
         self.ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
             [sys.executable, *args, "--serve-fd", str(theirs.fileno())], pass_fds=(theirs.fileno(),),
@@ -53,7 +58,7 @@ class ForkServer(SocketProcess):
         theirs.close()
 
 
-def fork_per_request(fd, handle, max_bytes):
+def fork_per_request(fd: int, handle: Callable[[bytes, list[int]], None], max_bytes: int) -> None:
     """The loop of a trusted server (the device server, the grade server): for each message on the
     SOCK_SEQPACKET control socket `fd` that carries descriptors, fork a child that runs
     `handle(message, fds)`, which must end the child; until the socket closes. The server itself
@@ -80,7 +85,7 @@ def fork_per_request(fd, handle, max_bytes):
             os.close(received)
 
 
-def attached():
+def attached() -> dict[str, Any]:
     """The preloaded processes this grade process was given (an empty dict when graded alone)."""
     try:
         return json.loads(os.environ.get(ENV, "{}"))

@@ -25,8 +25,9 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from grader.core.config import HASH_SEEDS
+from grader.core.config import HASH_SEEDS, Limits
 from grader.isolation import sandbox
 from grader.isolation.processes import descendants, give_to_worker, namespace_pid, remove_tree
 from grader.isolation.servers import SocketProcess, read_line
@@ -40,7 +41,7 @@ class LearnerZygote(SocketProcess):
     worker per request: TensorFlow for seed 0 (every module), numpy alone for the seeds that only
     compare `set()` order across processes."""
 
-    def __init__(self, slot, hash_seed):
+    def __init__(self, slot: Path, hash_seed: int):
         self.slot = slot
         self.ours, theirs = socket.socketpair()
         env = {**sandbox.worker_environment("/slot/home", hash_seed), "TMPDIR": "/slot/tmp"}
@@ -58,12 +59,12 @@ class LearnerZygote(SocketProcess):
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         theirs.close()
 
-    def wait_ready(self, timeout):
+    def wait_ready(self, timeout: float) -> None:
         ready = read_line(self.ours, timeout)
         if not ready or not ready.get("ready"):
             raise RuntimeError("a preloaded learner process (zygote) did not start")
 
-    def handle(self):
+    def handle(self) -> dict[str, Any]:
         return {"fd": self.ours.fileno(), "pid": self.process.pid, "slot": str(self.slot)}
 
 
@@ -71,13 +72,13 @@ class LearnerSlot:
     """A slot directory and one zygote per hash seed the suites use (`HASH_SEEDS`), each in a
     sandbox that mounts the directory; they start side by side."""
 
-    def __init__(self, limits):
+    def __init__(self, limits: Limits):
         shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
         # Named like grade workspaces (grade-PID-...), so a killed batch's slots are swept the same way.
         self.dir = Path(tempfile.mkdtemp(prefix=f"grade-{os.getpid()}-slot-", dir=shm))
         self.dir.chmod(0o755)
         reset_slot(self.dir, None)  # TensorFlow's import wants a usable TMPDIR
-        self.zygotes = {}
+        self.zygotes: dict[int, LearnerZygote] = {}
         try:
             for seed in HASH_SEEDS:
                 self.zygotes[seed] = LearnerZygote(self.dir, seed)
@@ -87,22 +88,22 @@ class LearnerSlot:
             self.close()
             raise
 
-    def alive(self):
+    def alive(self) -> bool:
         return all(zygote.process.poll() is None for zygote in self.zygotes.values())
 
-    def handle(self):
+    def handle(self) -> dict[str, Any]:
         return {"slot": str(self.dir), "zygotes": {str(seed): z.handle() for seed, z in self.zygotes.items()}}
 
-    def fds(self):
+    def fds(self) -> tuple[int, ...]:
         return tuple(zygote.ours.fileno() for zygote in self.zygotes.values())
 
-    def close(self):
+    def close(self) -> None:
         for zygote in self.zygotes.values():
             zygote.close()
         remove_tree(self.dir, ignore_errors=True)
 
 
-def reset_slot(slot, src):
+def reset_slot(slot: Path, src: Path | None) -> None:
     """Empty the slot and put this submission's files (from `src`, if given) in it, read-only.
 
     Only when no worker is left (`scrub` first): the workers' directories are emptied in place,
@@ -120,7 +121,7 @@ def reset_slot(slot, src):
     give_to_worker(*(slot / name for name in WORKER_DIRS))
 
 
-def fill_slot(learner, src):
+def fill_slot(learner: dict[str, Any], src: Path | None) -> None:
     """Before a submission's first worker: nothing left of the last one, this one's files in place.
 
     learner: a `LearnerSlot.handle()`, as the grade process gets it.
@@ -130,17 +131,17 @@ def fill_slot(learner, src):
     reset_slot(Path(learner["slot"]), src)
 
 
-def clear_slot(learner):
+def clear_slot(learner: dict[str, Any]) -> None:
     """After a submission: kill what its workers left running and delete its files."""
     fill_slot(learner, None)
 
 
-def zygote_for(learner, hash_seed):
+def zygote_for(learner: dict[str, Any] | None, hash_seed: int) -> dict[str, Any] | None:
     """The handle of the slot's zygote for workers with `hash_seed`, or None (then: a fresh worker)."""
     return (learner or {}).get("zygotes", {}).get(str(hash_seed))
 
 
-def scrub(zygote_pid):
+def scrub(zygote_pid: int) -> None:
     """Kill every process in the zygote's sandbox but the zygote, its init (pid 1)."""
     for pid in descendants(zygote_pid):
         if namespace_pid(pid) not in (None, 1):
@@ -154,7 +155,10 @@ class ForkedProcess:
     """A worker forked by the zygote: not our child, so it is watched through a pidfd, and how it
     ended is asked of the zygote, its parent."""
 
-    def __init__(self, pid, zygote, inner_pid):
+    code: int | None
+    pidfd: int | None
+
+    def __init__(self, pid: int, zygote: dict[str, Any], inner_pid: int):
         self.pid, self.zygote, self.inner_pid = pid, zygote, inner_pid
         self.code, self.asked = None, False
         try:
@@ -162,7 +166,7 @@ class ForkedProcess:
         except ProcessLookupError:
             self.pidfd = None
 
-    def wait(self, timeout=5.0):
+    def wait(self, timeout: float = 5.0) -> int | None:
         """Wait until the worker has ended (a pidfd is readable then), for at most `timeout` seconds;
         return its exit code (-N for signal N), or None if it did not end or the zygote did not say."""
         if self.pidfd is not None and select.select([self.pidfd], [], [], timeout)[0]:
@@ -173,7 +177,7 @@ class ForkedProcess:
             self.code = self.ask_exit_status()
         return self.code
 
-    def ask_exit_status(self):
+    def ask_exit_status(self) -> int | None:
         try:
             reply = ask_zygote(self.zygote, {"status": self.inner_pid}, (), 5.0) or {}
         except OSError:
@@ -181,7 +185,7 @@ class ForkedProcess:
         return reply.get("exit") if isinstance(reply.get("exit"), int) else None
 
 
-def ask_zygote(zygote, request, fds, timeout):
+def ask_zygote(zygote: dict[str, Any], request: dict[str, Any], fds: tuple[int, ...], timeout: float) -> Any:
     """Send one request (with `fds` attached) to the slot's zygote; its JSON answer, or None if none
     came within `timeout`. One grade process uses a slot at a time, so requests never interleave."""
     control = socket.socket(fileno=os.dup(zygote["fd"]))

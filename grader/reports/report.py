@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 from rich.console import Console
@@ -15,16 +16,16 @@ SCHEMA = json.loads(Path(__file__).with_name("report.schema.json").read_text())
 STATUS_STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "magenta", Status.SKIPPED: "yellow"}
 
 
-def validate(report):
+def validate(report: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError if `report` does not follow the documented schema."""
     jsonschema.validate(report, SCHEMA)
 
 
-def write_json(report, path):
+def write_json(report: dict[str, Any], path: str | Path) -> None:
     write(json.dumps(report, indent=2) + "\n", path)
 
 
-def render(report, console=None):
+def render(report: dict[str, Any], console: Console | None = None) -> None:
     """Print the per-exercise and per-test tables, then the total."""
     console = console or Console()
     exercises = Table(title="Exercises", title_justify="left")

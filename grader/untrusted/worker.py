@@ -21,8 +21,16 @@ import random
 import signal
 import sys
 import traceback
+from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
+
+if TYPE_CHECKING:  # only for the annotations: the worker itself imports neither
+    import socket
+
+    from numpy.typing import ArrayLike
 
 MESSAGE_LIMIT = 2000
 # The grader's own packages: never importable from learner code, also not through an editable install.
@@ -30,18 +38,18 @@ BLOCKED_PACKAGES = ("grader", "solutions", "tests")
 
 
 class BlockGraderPackages(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None) -> None:
         if name.split(".")[0] in BLOCKED_PACKAGES:
             raise ImportError(f"{name} is not available to learner code")
         return None
 
 
-def hide_grader_packages():
+def hide_grader_packages() -> None:
     """Drop editable-install finders (they map `grader` to the repository) and refuse its packages.
 
     A speed bump, not a wall: the sandbox hides the files themselves.
     """
-    sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("__editable__")]
+    sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
     sys.meta_path.insert(0, BlockGraderPackages())
     for name in [m for m in sys.modules if m.split(".")[0] in BLOCKED_PACKAGES]:
         del sys.modules[name]
@@ -51,12 +59,14 @@ class NotData(TypeError):
     """A learner function returned something that is not plain data."""
 
 
-def load_module(src_dir, name):
+def load_module(src_dir: str, name: str) -> ModuleType:
     """Import `src_dir/name.py` as module `name`, with src_dir importable for the learner's own imports."""
     if src_dir not in sys.path:
         # Appended, not prepended: a learner's numpy.py must not shadow the real numpy.
         sys.path.append(src_dir)
     spec = importlib.util.spec_from_file_location(name, os.path.join(src_dir, f"{name}.py"))
+    if spec is None or spec.loader is None:  # never for a .py path: a file loader always takes it
+        raise ImportError(f"{name}.py cannot be imported")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -64,15 +74,15 @@ def load_module(src_dir, name):
 
 
 class Worker:
-    def __init__(self, src_dir, in_dir, out_dir, module_name):
+    def __init__(self, src_dir: str, in_dir: str, out_dir: str, module_name: str):
         self.src_dir, self.in_dir, self.out_dir = src_dir, in_dir, out_dir
         self.module_name = module_name
-        self.module = None
-        self.objects = {}
+        self.module: ModuleType | None = None
+        self.objects: dict[str, Any] = {}
         self.outputs = 0
 
     # -- values in and out -------------------------------------------------------------------
-    def decode(self, value):
+    def decode(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self.decode(v) for v in value]
         if isinstance(value, dict):
@@ -83,7 +93,7 @@ class Worker:
             return {k: self.decode(v) for k, v in value.items()}
         return value
 
-    def encode(self, value, request_id):
+    def encode(self, value: Any, request_id: str) -> Any:
         if value is None or isinstance(value, bool | int | float | str):
             return value if type(value) in (bool, int, float, str, type(None)) else _plain(value)
         if isinstance(value, np.ndarray | np.generic):
@@ -97,7 +107,7 @@ class Worker:
             "(numbers, strings, lists, dicts or numpy arrays)"
         )
 
-    def save_array(self, array, request_id):
+    def save_array(self, array: "ArrayLike", request_id: str) -> str:
         array = np.array(array, copy=True, subok=False)
         if array.dtype.kind not in "biuf":
             raise NotData(f"returned an array of dtype {array.dtype}; return a numeric numpy array")
@@ -107,11 +117,11 @@ class Worker:
         return name
 
     # -- operations ------------------------------------------------------------------------
-    def op_import(self, request):
+    def op_import(self, request: dict[str, Any]) -> None:
         self.module = self.module or load_module(self.src_dir, self.module_name)
         return None
 
-    def op_call(self, request):
+    def op_call(self, request: dict[str, Any]) -> Any:
         self.op_import(request)
         func = getattr(self.module, request["func"], None)
         if not callable(func):
@@ -128,13 +138,13 @@ class Worker:
             return {"__ref__": key}
         return self.encode(result, request["id"])
 
-    def op_run_model(self, request):
+    def op_run_model(self, request: dict[str, Any]) -> Any:
         """Run a kept Keras model on one input array: the learner's model, in the learner's process."""
         model = self.objects[request["ref"]]
         (x,) = self.decode(request["args"])
         return self.encode(np.asarray(model(x, training=False)), request["id"])
 
-    def op_export_model(self, request):
+    def op_export_model(self, request: dict[str, Any]) -> dict[str, Any]:
         """Save a kept Keras model: its config JSON, its weights as arrays, and a `.keras` archive."""
         model = self.objects[request["ref"]]
         model.save(os.path.join(self.out_dir, request["keras_name"]))
@@ -142,7 +152,7 @@ class Worker:
         return {"config": model.to_json(), "weights": [{"__npy__": w} for w in weights]}
 
 
-def _plain(value):
+def _plain(value: Any) -> bool | int | float | str:
     """Turn a subclass of a builtin scalar (a str with a rigged __eq__) into the plain builtin."""
     for kind in (bool, int, float, str):
         if isinstance(value, kind):
@@ -150,26 +160,26 @@ def _plain(value):
     raise NotData(f"returned an unsupported {type(value).__qualname__}")
 
 
-def configure_tensorflow():
+def configure_tensorflow() -> None:
     """Once the learner's code has loaded TensorFlow: no Grappler graph rewrites.
 
-    The models are tiny, so rewriting the graph of every `model.fit` costs more than it saves (five
-    trainings: 4.2 s instead of 5.1 s) and leaves the results bit-identical here. It only sets Python
-    state, so the zygote may call it before forking.
+    The models are tiny, so rewriting the graph of every `model.fit` costs more than it saves
+    (docs/performance.md) and leaves the results bit-identical here. It only sets Python state, so
+    the zygote may call it before forking.
     """
     tf = sys.modules.get("tensorflow")
     if tf is not None and not tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer"):
         tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
-def seed_everything(seed):
+def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     if "keras" in sys.modules:
         sys.modules["keras"].utils.set_random_seed(seed)
 
 
-def describe_error(exc, src_dir):
+def describe_error(exc: BaseException, src_dir: str) -> dict[str, str]:
     """Exception type, message and the innermost line of learner code where it happened."""
     where = ""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
@@ -180,7 +190,7 @@ def describe_error(exc, src_dir):
     return {"type": type(exc).__name__, "message": message, "where": where}
 
 
-def serve(worker, requests, responses):
+def serve(worker: Worker, requests: TextIO, responses: TextIO) -> None:
     me = os.getpid()
     for line in requests:
         request = json.loads(line)
@@ -195,7 +205,7 @@ def serve(worker, requests, responses):
         responses.flush()
 
 
-def main(argv):
+def main(argv: list[str]) -> None:
     if argv[1] == "--zygote":
         return zygote(int(argv[2]), tensorflow="--numpy-only" not in argv)
     src_dir, in_dir, out_dir, module_name, request_fd, response_fd = argv[1:7]
@@ -205,7 +215,7 @@ def main(argv):
     serve(Worker(src_dir, in_dir, out_dir, module_name), requests, responses)
 
 
-def zygote(control_fd, tensorflow=True):
+def zygote(control_fd: int, tensorflow: bool = True) -> None:
     """Import TensorFlow (or numpy alone) once, then fork one fresh worker per request on the control
     socket.
 
@@ -234,14 +244,14 @@ def zygote(control_fd, tensorflow=True):
     ctypes.CDLL(None).prctl(4, 0)  # PR_SET_DUMPABLE = 4
     control = socket.socket(fileno=control_fd)
     control.sendall(b'{"ready": true}\n')
-    ended = {}
+    ended: dict[int, int] = {}
     while True:
         message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
         if not message:
             return
         request = json.loads(message)
         if "status" in request:
-            reply = {"exit": exit_status(request["status"], ended)}
+            reply: dict[str, Any] = {"exit": exit_status(request["status"], ended)}
         else:
             reply = {"pid": fork_worker(request, fds, control)}
             ended.pop(reply["pid"], None)  # a reused pid: an old status no one asked for is not this one's
@@ -251,7 +261,7 @@ def zygote(control_fd, tensorflow=True):
         ended.update(reap_children())
 
 
-def fork_worker(request, fds, control):
+def fork_worker(request: dict[str, Any], fds: list[int], control: "socket.socket") -> int:
     """In a child: limits, output to the job's log, then serve requests on the pipes in `fds`."""
     import resource
 
@@ -276,7 +286,7 @@ def fork_worker(request, fds, control):
     return pid
 
 
-def exit_status(pid, ended, wait_s=1.0):
+def exit_status(pid: int, ended: dict[int, int], wait_s: float = 1.0) -> int | None:
     """How child `pid` ended (its exit code, or -N for signal N), or None if it has not within `wait_s`.
 
     The grade process asks once a pidfd has told it the worker ended, so the status is normally here
@@ -291,12 +301,12 @@ def exit_status(pid, ended, wait_s=1.0):
     return ended.pop(pid, None)
 
 
-def reap_children():
+def reap_children() -> dict[int, int]:
     """Collect every child that has ended, so none lingers as a zombie; never wait for a running one.
 
     Returns {pid: exit code, or -N for signal N}.
     """
-    ended = {}
+    ended: dict[int, int] = {}
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)

@@ -23,7 +23,7 @@ RENDERERS = {
 }
 
 
-def write(text, path):
+def write(text: str, path: str | Path) -> None:
     """Write `text` to `path` atomically: a reader (or a crash, or kill -9) never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

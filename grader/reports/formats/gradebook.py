@@ -7,6 +7,8 @@ adds) one assignment column from our gradebook, matching students by an id colum
 
 import csv
 import io
+from collections.abc import Iterable
+from typing import Any
 
 from grader.core.config import EXERCISES
 from grader.core.status import RowStatus
@@ -15,7 +17,8 @@ COLUMNS = ["id", "total", "max_score", *EXERCISES, "status", "reason"]
 POINTS_POSSIBLE = "Points Possible"
 
 
-def row(report, submission_id, status=RowStatus.GRADED, reason=""):
+def row(report: dict[str, Any] | None, submission_id: str, status: str = RowStatus.GRADED,
+        reason: str = "") -> dict[str, str]:
     """A gradebook row; `report` is None for a submission that could not be graded (blank scores)."""
     if report is None:
         return {"id": submission_id, "total": "", "max_score": "", **dict.fromkeys(EXERCISES, ""),
@@ -25,7 +28,7 @@ def row(report, submission_id, status=RowStatus.GRADED, reason=""):
             **{e: scores.get(e, "") for e in EXERCISES}, "status": status, "reason": reason}
 
 
-def to_csv(rows):
+def to_csv(rows: Iterable[dict[str, str]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -33,13 +36,14 @@ def to_csv(rows):
     return out.getvalue()
 
 
-def render(report):
+def render(report: dict[str, Any]) -> str:
     """One gradebook row for this report, its id the submission's directory or file name."""
     name = report["submission"].rstrip("/").rsplit("/", 1)[-1]
     return to_csv([row(report, name)])
 
 
-def merge_canvas(gradebook_text, canvas_text, assignment, id_column="SIS Login ID"):
+def merge_canvas(gradebook_text: str, canvas_text: str, assignment: str,
+                 id_column: str = "SIS Login ID") -> tuple[str, list[str]]:
     """Return (merged Canvas CSV text, ids in our gradebook that matched no student)."""
     ours = {r["id"]: r for r in csv.DictReader(io.StringIO(gradebook_text))}
     table = list(csv.reader(io.StringIO(canvas_text)))
@@ -52,7 +56,7 @@ def merge_canvas(gradebook_text, canvas_text, assignment, id_column="SIS Login I
         for line in table[1:]:
             line.append("")
     key, column = header.index(id_column), header.index(assignment)
-    matched = set()
+    matched: set[str] = set()
     for line in table[1:]:
         line.extend([""] * (len(header) - len(line)))
         if line[0].strip() == POINTS_POSSIBLE:

@@ -6,11 +6,12 @@ grading itself fails, so Gradescope always gets a results.json.
 """
 
 import json
+from typing import Any
 
 VISIBILITY = {"public": "visible", "hidden": "after_due_date"}
 
 
-def test_entry(number, test):
+def test_entry(number: int, test: dict[str, Any]) -> dict[str, Any]:
     output = test["message"]
     if test["misconception"]:
         output = f"[{test['misconception']}] {output}" + (f"\nHint: {test['hint']}" if test["hint"] else "")
@@ -26,7 +27,7 @@ def test_entry(number, test):
     }
 
 
-def results(report):
+def results(report: dict[str, Any]) -> dict[str, Any]:
     files = "; ".join(f"{e['name']}: {e['file'] or 'missing'} ({e['why_this_file']})" for e in report["exercises"])
     return {
         "score": report["score"],
@@ -38,7 +39,7 @@ def results(report):
     }
 
 
-def failure(message):
+def failure(message: str) -> dict[str, Any]:
     """The results.json for a run that could not grade: zero, with the reason, and a tests array."""
     return {
         "score": 0,
@@ -50,5 +51,5 @@ def failure(message):
     }
 
 
-def render(report):
+def render(report: dict[str, Any]) -> str:
     return json.dumps(results(report), indent=2) + "\n"

@@ -6,6 +6,7 @@ only their generic message (the report never holds more).
 """
 
 from html import escape
+from typing import Any
 
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #1d2330; }
@@ -18,7 +19,7 @@ td, th { padding: .3rem .6rem; border-bottom: 1px solid #dde; text-align: left; 
 """
 
 
-def loss_curve(losses, width=560, height=220, pad=40):
+def loss_curve(losses: list[float], width: int = 560, height: int = 220, pad: int = 40) -> str:
     """An SVG line plot of the loss per epoch."""
     if not losses:
         return "<p>No loss history was returned by train().</p>"
@@ -36,8 +37,8 @@ def loss_curve(losses, width=560, height=220, pad=40):
             "</svg>")
 
 
-def prefix_table(rows):
-    body = []
+def prefix_table(rows: list[dict[str, Any]]) -> str:
+    body: list[str] = []
     for r in rows:
         verdict = "–" if r["expected"] is None else ("✓" if r["predicted"] == r["expected"] else "✗")
         css = "" if r["expected"] is None else ("passed" if verdict == "✓" else "failed")
@@ -48,8 +49,8 @@ def prefix_table(rows):
             + "".join(body) + "</table>")
 
 
-def check_rows(tests):
-    rows = []
+def check_rows(tests: list[dict[str, Any]]) -> str:
+    rows: list[str] = []
     for t in tests:
         advice = escape(t["message"])
         if t["misconception"]:
@@ -63,7 +64,7 @@ def check_rows(tests):
     return "".join(rows)
 
 
-def render(report):
+def render(report: dict[str, Any]) -> str:
     exercises = "".join(f"<tr><td>{escape(e['name'])}</td><td>{e['score']:g} / {e['max_score']:g}</td>"
                         f"<td>{escape(e['file'] or 'missing')}</td><td>{escape(e['why_this_file'])}</td></tr>"
                         for e in report["exercises"])

@@ -1,12 +1,23 @@
 """JUnit XML, one <testsuite> per exercise, with `file` and `line` on each <testcase> (as pytest's
 xunit1 family writes them), so CI annotators can point at the check. Validated by junit.xsd."""
 
+from typing import Any, TypedDict
 from xml.etree import ElementTree as ET
 
 ELEMENT = {"failed": "failure", "error": "error", "skipped": "skipped"}
 
 
-def counts(tests):
+class Counts(TypedDict):
+    """A <testsuites> or <testsuite> element's counting attributes."""
+
+    tests: str
+    failures: str
+    errors: str
+    skipped: str
+    time: str
+
+
+def counts(tests: list[dict[str, Any]]) -> Counts:
     return {
         "tests": str(len(tests)),
         "failures": str(sum(t["status"] == "failed" for t in tests)),
@@ -16,7 +27,7 @@ def counts(tests):
     }
 
 
-def testcase(test):
+def testcase(test: dict[str, Any]) -> ET.Element:
     module = test["file"].removesuffix(".py").replace("/", ".")
     case = ET.Element("testcase", classname=module, name=test["name"].rsplit("/", 1)[-1], file=test["file"],
                       line=str(test["line"]), time=f"{test['duration_s']:.3f}")
@@ -31,7 +42,7 @@ def testcase(test):
     return case
 
 
-def render(report):
+def render(report: dict[str, Any]) -> str:
     root = ET.Element("testsuites", name="grade", **counts(report["tests"]))
     for exercise in report["exercises"]:
         tests = [t for t in report["tests"] if t["exercise"] == exercise["name"]]

@@ -1,13 +1,15 @@
 """A Markdown summary for `$GITHUB_STEP_SUMMARY` or a pull-request comment."""
 
+from typing import Any
+
 STATUS = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️"}
 
 
-def cell(text):
+def cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render(report):
+def render(report: dict[str, Any]) -> str:
     lines = [f"## RNN exercises: {report['score']:g} / {report['max_score']:g}", ""]
     if not report["hidden_suites"]:
         lines += ["_Public checks only._", ""]

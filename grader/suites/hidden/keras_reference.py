@@ -2,7 +2,7 @@
 
 The hidden forward-pass checks compare the learner's numpy code with these outputs, so grading needs
 no TensorFlow. Regenerate with `python -m grader.suites.hidden.keras_reference`;
-tests/test_keras_reference.py recomputes them with Keras and fails if the stored file drifts.
+tests/integration/test_keras_reference.py recomputes them with Keras and fails if the stored file drifts.
 """
 
 from pathlib import Path

@@ -101,7 +101,7 @@ def test_every_report_follows_the_schema(reports):
 def test_every_misconception_has_a_fixture_that_is_diagnosed(reports):
     covered = {f.misconception for f in FIXTURES if f.misconception}
     assert REQUIRED_MISCONCEPTIONS <= covered
-    # device-dependent is shown by tests/test_units.py (compare_devices), wrong-shape by the shape checks
+    # device-dependent is shown by tests/unit/test_device_comparison.py, wrong-shape by the shape checks
     assert set(feedback.HINTS) - covered <= {"device-dependent", "wrong-shape"}
 
 

@@ -1,0 +1,34 @@
+"""grader/batch/pool.py and runner.py with real slots: a slot whose zygote died, a slot that cannot
+be emptied."""
+
+import pytest
+
+from grader.batch import pool
+from grader.batch.runner import grade_in_process
+from grader.core.fallbacks import Fallbacks
+
+
+def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
+    """A zygote killed from outside (the OOM killer, say): the grading holding its slot starts fresh
+    workers and scores as usual, and the pool lends the next grading a new slot; a slot that cannot
+    be emptied is retired."""
+    slots = pool.SlotPool()
+    record = Fallbacks()
+    try:
+        slot = slots.acquire([], record)
+        slot.learner.zygotes[0].process.kill()
+        slot.learner.zygotes[0].process.wait()
+        graded = grade_in_process(root / "solutions", "directory", ["--only", "forward"], 120, slot, None, record)
+        assert graded["status"] == "graded", graded
+        assert graded["report"]["score"] == graded["report"]["max_score"]
+        assert "zygote-gone" in {f["kind"] for f in graded["report"]["environment"]["fallbacks"]}
+        slots.release(slot)
+        again = slots.acquire([], record)
+        assert again is not slot and again.alive() and slot not in slots.all
+        assert "slot-replaced" in record.taken
+        with pytest.MonkeyPatch.context() as patch:  # a slot that cannot be emptied is retired
+            patch.setattr(pool, "clear_slot", lambda learner: (_ for _ in ()).throw(PermissionError(13, "locked")))
+            again.clear(record)
+        assert not again.alive() and "slot-retired" in record.taken
+    finally:
+        slots.close()

@@ -1,0 +1,49 @@
+"""grader/grading/model_rules.py: a learner's Keras model, as config and weights, against the
+exercise's architecture and the device checker's allow-list."""
+
+import numpy as np
+import pytest
+
+from grader.core.errors import Misconception, ModelRejected
+from grader.grading.model_rules import check_architecture, check_weights
+
+
+def sequential(*layers):
+    return {"module": "keras", "class_name": "Sequential", "config": {"layers": list(layers)}}
+
+
+def layer(name, **config):
+    return {"module": "keras.layers", "class_name": name, "config": config, "registered_name": None}
+
+
+GOOD = [layer("InputLayer", batch_shape=[None, None, 5]), layer("SimpleRNN", units=4, return_sequences=True,
+        activation="tanh", use_bias=True), layer("Dense", units=5, activation="softmax", use_bias=True)]
+
+
+def test_the_exercise_architecture_is_accepted():
+    assert check_architecture(sequential(*GOOD), 5) == 4
+
+
+@pytest.mark.parametrize("bad, problem", [
+    ({"module": "keras.layers", "class_name": "Lambda", "config": {}}, "Lambda"),
+    ({"module": "builtins", "class_name": "Dense", "config": {}}, "builtins.Dense"),
+    ({"module": "keras.layers", "class_name": "Dense", "registered_name": "evil>Dense", "config": {}}, "custom"),
+])
+def test_classes_outside_the_allow_list_are_refused(bad, problem):
+    with pytest.raises(ModelRejected, match=problem):
+        check_architecture(sequential(GOOD[0], GOOD[1], bad), 5)
+
+
+def test_fixed_length_input_is_a_wrong_architecture():
+    with pytest.raises(Misconception) as raised:
+        check_architecture(sequential(layer("InputLayer", batch_shape=[None, 3, 5]), *GOOD[1:]), 5)
+    assert raised.value.id == "wrong-architecture"
+
+
+def test_weights_must_have_the_layer_shapes_and_be_finite():
+    shapes = [(5, 4), (4, 4), (4,), (4, 5), (5,)]
+    assert len(check_weights([np.zeros(s) for s in shapes], 5, 4)) == 5
+    with pytest.raises(ModelRejected, match="shapes"):
+        check_weights([np.zeros(s) for s in shapes[::-1]], 5, 4)
+    with pytest.raises(ModelRejected, match="nan"):
+        check_weights([np.full(s, np.nan) for s in shapes], 5, 4)
