@@ -56,6 +56,9 @@ def grade_parser(epilog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--max-open-files", type=int, default=Limits.open_files, metavar="N",
                         help=f"open files per worker (default {Limits.open_files})")
     parser.add_argument("--quiet", action="store_true", help="print only the total")
+    parser.add_argument("--verbose", action="store_true",
+                        help="a row for every check (by default, passing checks are counted and functions "
+                             "not written yet are listed once)")
     return parser
 
 
@@ -81,7 +84,7 @@ def run_grade(argv: list[str], console: Console, epilog: str | None = None) -> i
     if args.quiet:
         console.print(f"Score: {report['score']:g} / {report['max_score']:g}")
     else:
-        report_mod.render(report, console)
+        report_mod.render(report, console, verbose=args.verbose)
     if report["internal_errors"]:
         console.print(f"[magenta]{report['internal_errors']} check(s) hit a grader error; the score may be "
                       "wrong. Please report it with the JSON report.[/magenta]")

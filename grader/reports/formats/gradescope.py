@@ -8,6 +8,8 @@ grading itself fails, so Gradescope always gets a results.json.
 import json
 from typing import Any
 
+from grader.reports import wording
+
 VISIBILITY = {"public": "visible", "hidden": "after_due_date"}
 
 
@@ -16,7 +18,7 @@ def test_entry(number: int, test: dict[str, Any]) -> dict[str, Any]:
     if test["misconception"]:
         output = f"[{test['misconception']}] {output}" + (f"\nHint: {test['hint']}" if test["hint"] else "")
     return {
-        "name": f"{test['exercise']}: {test['description']}",
+        "name": wording.label(test),
         "number": str(number),
         "score": test["score"],
         "max_score": test["max_score"],

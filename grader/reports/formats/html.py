@@ -8,6 +8,8 @@ only their generic message (the report never holds more).
 from html import escape
 from typing import Any
 
+from grader.reports import wording
+
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #1d2330; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
@@ -58,7 +60,7 @@ def check_rows(tests: list[dict[str, Any]]) -> str:
         if t["hint"] and t["hint"] not in t["message"]:
             advice += f'<div class="hint">Hint: {escape(t["hint"])}</div>'
         hidden = " (hidden)" if t["visibility"] == "hidden" else ""
-        rows.append(f"<tr><td>{escape(t['exercise'])}: {escape(t['description'])}{hidden}</td>"
+        rows.append(f"<tr><td>{escape(wording.label(t))}{hidden}</td>"
                     f"<td>{t['score']:g} / {t['max_score']:g}</td><td class=\"{t['status']}\">{t['status']}</td>"
                     f"<td>{advice}</td></tr>")
     return "".join(rows)

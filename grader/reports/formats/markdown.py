@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from grader.reports import wording
+
 STATUS = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️"}
 
 
@@ -23,7 +25,7 @@ def render(report: dict[str, Any]) -> str:
             why = (f"`{t['misconception']}` " if t["misconception"] else "") + t["message"]
             if t["hint"] and t["hint"] not in why:
                 why += f" Hint: {t['hint']}"
-            lines.append(f"| {STATUS[t['status']]} | {cell(t['exercise'] + ': ' + t['description'])} | "
+            lines.append(f"| {STATUS[t['status']]} | {cell(wording.label(t))} | "
                          f"{t['score']:g} / {t['max_score']:g} | {cell(why)} |")
     else:
         lines += ["", "Every check passed."]
