@@ -9,6 +9,7 @@ core), or on a Dask cluster (`--dask tcp://scheduler:8786`, or `--dask local:N` 
 
 import argparse
 import os
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -17,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from grader.batch import class_report, runner
@@ -61,13 +63,13 @@ def run_batch(args: argparse.Namespace, grade_args: list[str], console: Console)
             todo.append(submission)
     console.print(f"{len(submissions)} submissions, {len(submissions) - len(todo)} already graded, "
                   f"{len(todo)} to grade")
-    failed = 0
+    not_graded = 0
     with ProgressDisplay(console, len(todo)) as report_progress:
         for submission, data in run_jobs(todo, options, args.dask):
             data["key"] = submission.key
             runner.write_result(out, data)
-            failed += data["status"] != RowStatus.GRADED
-            report_progress(data, failed)
+            not_graded += data["status"] != RowStatus.GRADED
+            report_progress(data, not_graded)
     results = {k: v for k, v in runner.load_results(out).items() if k in {s.id for s in submissions}}
     class_report.render(class_report.write(results, out), console)
     console.print(f"results in {out}: one JSON per submission, gradebook.csv, summary.json")
@@ -128,8 +130,9 @@ class ProgressDisplay:
         self.bar = None
         if console.is_terminal and total:
             self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[failed]} failed"), TimeRemainingColumn(), console=console)
-            self.task = self.bar.add_task("grading", total=total, failed=0)
+                                TextColumn("{task.fields[not_graded]} not graded"), TimeRemainingColumn(),
+                                console=console)
+            self.task = self.bar.add_task("grading", total=total, not_graded=0)
 
     def __enter__(self) -> Callable[[dict[str, Any], int], None]:
         if self.bar:
@@ -141,18 +144,21 @@ class ProgressDisplay:
         if self.bar:
             self.bar.stop()
 
-    def update(self, data: dict[str, Any], failed: int) -> None:
+    def update(self, data: dict[str, Any], not_graded: int) -> None:
+        """One submission done; `not_graded` counts rows that got no score (not a submission, timeout,
+        crash), not learners who scored low."""
         self.count += 1
         if self.bar:
-            self.bar.update(self.task, advance=1, failed=failed)
+            self.bar.update(self.task, advance=1, not_graded=not_graded)
             return
         score = (f"{data['report']['score']:g}/{data['report']['max_score']:g}" if data["report"]
                  else data["status"])
         elapsed = time.monotonic() - self.started
         left = elapsed / self.count * (self.total - self.count)
-        self.console.print(f"[{self.count}/{self.total}] {data['id']}: {score} ({data['duration_s']:.1f} s)"
-                           f"{' - ' + data['reason'][:80] if data['reason'] else ''}; {failed} failed, "
-                           f"about {left:.0f} s left", highlight=False, soft_wrap=True)
+        reason = f" - {textwrap.shorten(data['reason'], 100, placeholder=' ...')}" if data["reason"] else ""
+        self.console.print(escape(f"[{self.count}/{self.total}] {data['id']}: {score} ({data['duration_s']:.1f} s)"
+                                  f"{reason}; {not_graded} not graded, about {left:.0f} s left"),
+                           highlight=False, soft_wrap=True)
 
 
 def merge_parser() -> argparse.ArgumentParser:

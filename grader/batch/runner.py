@@ -19,6 +19,7 @@ from grader.batch.grade_server import ForkedGrade, GradeServer
 from grader.batch.pool import SLOTS, Slot
 from grader.batch.submissions import Submission, submission_id, unpack
 from grader.core.config import REPOSITORY
+from grader.core.exits import EXIT_USAGE
 from grader.core.fallbacks import Fallbacks
 from grader.core.status import RowStatus, Status
 from grader.isolation.processes import die_with_parent, kill_group
@@ -89,6 +90,9 @@ def grade_in_process(path: str | Path, kind: str, grade_args: list[str], budget_
             RUNNING.discard(process)
             if slot:
                 slot.clear(record)  # nothing of this submission outlives it, killed or not
+        if process.returncode == EXIT_USAGE:  # grade refused it: nothing here it could grade
+            reason = output.strip().splitlines()[-1].removeprefix("grade: ") if output.strip() else "no reason given"
+            return result(submission, RowStatus.NOT_A_SUBMISSION, reason[:300], None, started)
         if process.returncode not in (0, 1) or not report_path.exists():
             ended = "ended without an exit status" if process.returncode is None else f"exited {process.returncode}"
             return result(submission, RowStatus.CRASH, f"grade {ended}: {output.strip()[-300:]}", None, started)

@@ -1,7 +1,7 @@
 """A class of submissions: find them, shard them, key them by content, unpack them safely.
 
-Each entry of the submissions directory is one learner's work: a directory, a `.zip` (unpacked with
-no absolute or `..` paths, no links, MAX_ZIP_BYTES at most) or a single `.ipynb` holding every
+Each entry of the submissions directory is one learner's work: a directory, a `.zip` (unpacked by
+`grading.archive.safe_extract`: no absolute or `..` paths, no links, a size cap) or a single `.ipynb` holding every
 exercise. A result is keyed by a hash of the submission's content and of everything that decides
 its grade (suites, solutions, grader code, options), so a batch run again grades only what changed.
 """
@@ -11,20 +11,18 @@ import json
 import os
 import re
 import shutil
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.core.config import EXERCISES, PACKAGE_DIR
 from grader.core.errors import UsageError
+from grader.grading.archive import safe_extract
 from grader.grading.sources import present
 
 if TYPE_CHECKING:
     from hashlib import _Hash
 
-MAX_ZIP_BYTES = 64 << 20
-MAX_ZIP_MEMBERS = 2000
 
 
 @dataclass
@@ -115,22 +113,3 @@ def unpack(submission: Submission, into: Path) -> Path:
     if submission.kind == "zip":
         return safe_extract(submission.path, into)
     raise ValueError(f"not a submission: {submission.path.name} is neither a directory, a .zip nor an .ipynb")
-
-
-def safe_extract(archive: Path, into: Path) -> Path:
-    """Extract a zip refusing absolute or `..` paths, links, and more than MAX_ZIP_BYTES in all."""
-    try:
-        with zipfile.ZipFile(archive) as bundle:
-            members = bundle.infolist()
-            if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-                raise ValueError(f"{archive.name} is too large to grade (over {MAX_ZIP_BYTES >> 20} MiB unpacked)")
-            for member in members:
-                target = (into / member.filename).resolve()
-                if not target.is_relative_to(into.resolve()) or (member.external_attr >> 28) == 0o12:
-                    raise ValueError(f"{archive.name} holds an unsafe path or link: {member.filename}")
-            bundle.extractall(into)
-    except zipfile.BadZipFile as exc:
-        raise ValueError(f"{archive.name} is not a valid zip file ({exc})") from None
-    entries = [p for p in into.iterdir() if not p.name.startswith(("__MACOSX", "."))]
-    # A zip of a folder holds that folder: grade what is inside it.
-    return entries[0] if len(entries) == 1 and entries[0].is_dir() else into

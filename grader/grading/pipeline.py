@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from grader.core import fallbacks
-from grader.core.config import REPOSITORY, SUITES, Limits
-from grader.core.errors import GraderError
+from grader.core.config import EXERCISES, REPOSITORY, SUITES, Limits
+from grader.core.errors import GraderError, UsageError
 from grader.grading import sources as sources_mod
+from grader.grading.archive import safe_extract
 from grader.grading.learner import Settings
 from grader.grading.outcomes import TestResult
 from grader.grading.plugin import GradingPlugin
@@ -50,7 +51,20 @@ class Job:
 
 
 def locate_sources(job: Job) -> None:
-    job.sources, job.selected = sources_mod.locate(job.path, job.only)
+    """Find each exercise's file; a `.zip` is unpacked first (as safely as a batch unpacks one)."""
+    path = job.path
+    if path.suffix == ".zip" and path.is_file():
+        assert job.workspace is not None
+        (job.workspace / "unzipped").mkdir()
+        try:
+            path = safe_extract(path, job.workspace / "unzipped")
+        except ValueError as exc:
+            raise UsageError(f"{exc}; give a zip of your exercise files, or a directory") from None
+    job.sources, job.selected = sources_mod.locate(path, job.only)
+    if path.is_dir() and not any(source.path for source in job.sources):
+        expected = ", ".join(f"{name}.py" for name in EXERCISES)
+        raise UsageError(f"{job.path} is not a submission: it holds none of the exercise files ({expected}, "
+                         "or the .ipynb of each); give the directory that holds them")
 
 
 def prepare_sources(job: Job) -> None:

@@ -8,9 +8,11 @@ import zipfile
 import pytest
 
 from grader.batch import submissions
-from grader.batch.submissions import BatchOptions, Submission, safe_extract
+from grader.batch.submissions import BatchOptions, Submission
 from grader.core.config import EXERCISES
 from grader.core.errors import UsageError
+from grader.grading import archive
+from grader.grading.archive import safe_extract
 
 
 def test_every_entry_is_a_submission_of_its_kind_sorted_by_id(tmp_path):
@@ -102,7 +104,7 @@ def test_a_link_in_a_zip_is_refused(tmp_path):
 
 def test_a_zip_too_large_or_not_a_zip_is_refused(tmp_path, monkeypatch, make_zip):
     (tmp_path / "out").mkdir()
-    monkeypatch.setattr(submissions, "MAX_ZIP_BYTES", 100)
+    monkeypatch.setattr(archive, "MAX_ZIP_BYTES", 100)
     with pytest.raises(ValueError, match="too large to grade"):
         safe_extract(make_zip(tmp_path / "big.zip", {"forward.py": "x" * 101}), tmp_path / "out")
     (tmp_path / "bad.zip").write_bytes(b"not a zip")
