@@ -12,6 +12,7 @@ Within a run the layers go in that order, so `-x` stops at the cheapest layer th
 """
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,26 @@ def fixture_submissions():
     from grader.authoring.selfcheck import load_fixtures
 
     return {fixture.name: fixture for fixture in load_fixtures()}
+
+
+@pytest.fixture
+def chromium_screenshot(tmp_path):
+    """Render a page with headless Chromium into tests/artifacts/NAME (kept for a person to look at);
+    the PNG's bytes."""
+
+    def shoot(page: Path, name: str, size: tuple[int, int]) -> bytes:
+        assert shutil.which("chromium"), "install Debian's chromium (.ci/run does) to render HTML pages"
+        artifacts = TESTS / "artifacts"
+        artifacts.mkdir(exist_ok=True)
+        shot = artifacts / name
+        shot.unlink(missing_ok=True)
+        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                        f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={size[0]},{size[1]}",
+                        f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
+        data = shot.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == size
+        return data
+
+    return shoot

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from grader.batch import class_page
 from grader.reports.formats import gradebook
 
 BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 40), (40, 50), (50, 60), (60, 70), (70, 80), (80, 90), (90, 101)]
@@ -45,10 +46,12 @@ def summarize(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def write(results: dict[str, dict[str, Any]], out_dir: Path) -> dict[str, Any]:
-    """Write gradebook.csv and summary.json into `out_dir`; return the summary."""
+    """Write gradebook.csv, summary.json and the class page (summary.html, and a feedback page per
+    learner) into `out_dir`; return the summary."""
     summary = summarize(results)
     (out_dir / "gradebook.csv").write_text(gradebook_csv(results))
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    class_page.write_pages(results, summary, out_dir)
     return summary
 
 

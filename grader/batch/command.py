@@ -72,7 +72,8 @@ def run_batch(args: argparse.Namespace, grade_args: list[str], console: Console)
             report_progress(data, not_graded)
     results = {k: v for k, v in runner.load_results(out).items() if k in {s.id for s in submissions}}
     class_report.render(class_report.write(results, out), console)
-    console.print(f"results in {out}: one JSON per submission, gradebook.csv, summary.json")
+    console.print(f"results in {out}: one JSON and one feedback page per submission, gradebook.csv, summary.json "
+                  f"and the class page {out / 'summary.html'}")
     return 0
 
 

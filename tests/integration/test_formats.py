@@ -5,8 +5,6 @@ import csv
 import io
 import json
 import os
-import shutil
-import subprocess
 
 import jsonschema
 import pytest
@@ -84,20 +82,10 @@ def test_html_page_is_self_contained(outputs):
     assert "<polyline" in page and "Predictions on every prefix" in page and "transposed-weights" in page
 
 
-def test_html_page_renders_in_headless_chromium(outputs, tmp_path):
+def test_html_page_renders_in_headless_chromium(outputs, chromium_screenshot):
     """The screenshot is kept in tests/artifacts/feedback.png for a person to look at."""
-    assert shutil.which("chromium"), "install Debian's chromium (.ci/run does) to render the feedback page"
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "feedback.png"
-    shot.unlink(missing_ok=True)
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1100,2000", f"--screenshot={shot}",
-                    (outputs / "feedback.html").as_uri()], capture_output=True, timeout=120)
-    data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert (width, height) == (1100, 2000) and len(data) > 50_000  # text, a plot and a table, not a blank page
+    data = chromium_screenshot(outputs / "feedback.html", "feedback.png", (1100, 2000))
+    assert len(data) > 50_000  # text, a plot and a table, not a blank page
 
 
 def test_gradebook_row_and_canvas_merge(outputs, root, tmp_path):
