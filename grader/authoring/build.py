@@ -6,8 +6,11 @@ of each function sits between `# BEGIN SOLUTION` and `# END SOLUTION`. From it w
 
 - `exercises/NAME.py`: the same file with every solution region replaced by a
   `raise NotImplementedError(...)` that tells the learner what to do;
-- `exercises/NAME.ipynb`: one notebook cell per percent cell (stubbed), then a cell showing how to
-  run `grade`.
+- `exercises/NAME.ipynb`: one notebook cell per percent cell (stubbed), then a cell that grades the
+  saved notebook from its own kernel (`grader.grading.notebook.grade_here`).
+
+The functions the solutions fence must be `grading.sources.LEARNER_FUNCTIONS`: that is how the grader
+tells a learner's work from an untouched stub.
 
 Nobody edits `exercises/` by hand: `tests/system/test_exercises.py` fails when it drifts from this output.
 """
@@ -23,6 +26,7 @@ from rich.console import Console
 
 from grader.core.config import EXERCISES
 from grader.core.errors import UsageError
+from grader.grading.sources import LEARNER_FUNCTIONS
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 _DEF = re.compile(r"^\s*def (\w+)\(")
@@ -94,16 +98,34 @@ def split_cells(source: str) -> list[Cell]:
 
 
 def grade_cells(module: str) -> list[Cell]:
-    """The closing cells of every notebook: how to check your work."""
+    """The closing cells of every notebook: how to check your work, from the notebook itself.
+
+    The code cell calls `grader.grading.notebook.grade_here`, which runs the grader with the kernel's
+    own Python (no `grade` on PATH needed), shows the feedback page in the notebook, says when the
+    saved file is older than what the kernel ran, and fails the cell when grading fails.
+    """
     return [
         Cell(
             "markdown",
             "## Check your work\n"
-            "Run the cell below (or type the same command without `!` in a terminal). `grade` runs the "
-            "public checks in a separate process and tells you which check failed and why.",
+            "Save the notebook, then run the cell below. It grades the saved file with the public checks, in a "
+            "separate process, and shows which check failed and why. If you changed and ran cells since you "
+            f"last saved, it says so: save, then run it again. (In a terminal: `grade {module}.ipynb`.)",
         ),
-        Cell("code", f"!grade {module}.ipynb"),
+        Cell("code", f'from grader.grading.notebook import grade_here\n\ngrade_here("{module}.ipynb")'),
     ]
+
+
+def check_learner_functions(source: str, module: str) -> None:
+    """The functions the solution fences must be those the grader knows as the learner's: it tells an
+    untouched stub from a learner's work by them (`grading.sources.LEARNER_FUNCTIONS`)."""
+    fenced = list(dict.fromkeys(func for _, _, func in solution_regions(source)))
+    known = list(LEARNER_FUNCTIONS.get(module, ()))
+    if sorted(fenced) != sorted(known):
+        raise UsageError(f"solutions/{module}.py fences {', '.join(fenced) or 'no function'}, but "
+                         f"grader/grading/sources.py LEARNER_FUNCTIONS[{module!r}] lists "
+                         f"{', '.join(known) or 'none'}: make them the same, so the grader can tell a "
+                         "learner's work from the untouched stub")
 
 
 def build_notebook(cells: list[Cell], module: str) -> nbformat.NotebookNode:
@@ -122,7 +144,9 @@ def build_notebook(cells: list[Cell], module: str) -> nbformat.NotebookNode:
 def build_exercise(solution_path: str | Path, out_dir: str | Path) -> list[Path]:
     """Write the stub `.py` and the notebook for one solution file; return the paths written."""
     module = Path(solution_path).stem
-    stub = stub_source(Path(solution_path).read_text(), module)
+    solution = Path(solution_path).read_text()
+    check_learner_functions(solution, module)
+    stub = stub_source(solution, module)
     py_path, nb_path = Path(out_dir) / f"{module}.py", Path(out_dir) / f"{module}.ipynb"
     py_path.write_text(stub)
     notebook = build_notebook(split_cells(stub) + grade_cells(module), module)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,13 +193,20 @@ def grade_command(path: Path, report: Path, args: Sequence[str] = ()) -> list[st
     return [sys.executable, "-m", "grader.cli", str(path), "--json", str(report), "--quiet", *args]
 
 
-def grade_fixtures(fixtures: list[Fixture], work_dir: Path, jobs: int | None = None) -> dict[str, dict[str, Any]]:
-    """Grade each fixture in its own `grade` process; return {name: report dict (or None on failure)}."""
+def grade_fixtures(fixtures: list[Fixture], work_dir: Path, jobs: int | None = None,
+                   wrap: Callable[[str, list[str]], list[str]] | None = None) -> dict[str, dict[str, Any]]:
+    """Grade each fixture in its own `grade` process; return {name: report dict, or {"error": why}}.
+
+    wrap(name, command): the command line to run instead of fixture `name`'s `grade` command (the
+    project's tests run each grading under an observer of what it leaves running).
+    """
     def one(fixture: Fixture) -> tuple[str, dict[str, Any]]:
         path = build(fixture, work_dir / fixture.name)
         report = work_dir / f"{fixture.name}.json"
         args = ["--only", *fixture.only, *fixture.grade_args]
-        done = subprocess.run(grade_command(path, report, args), capture_output=True, text=True, cwd=ROOT)
+        command = grade_command(path, report, args)
+        done = subprocess.run(wrap(fixture.name, command) if wrap else command, capture_output=True, text=True,
+                              cwd=ROOT)
         if done.returncode not in (0, 1) or not report.exists():
             return fixture.name, {"error": f"grade exited {done.returncode}: {done.stdout[-500:]}{done.stderr[-500:]}"}
         return fixture.name, json.loads(report.read_text())

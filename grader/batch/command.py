@@ -49,7 +49,9 @@ def batch_parser() -> argparse.ArgumentParser:
 
 
 def run_batch(args: argparse.Namespace, grade_args: list[str], console: Console) -> int:
-    submissions = shard(discover(args.submissions), args.shard)
+    # Absolute paths: each submission is graded by a process with another working directory (a grade
+    # process runs in the repository; a Dask worker, on any machine sharing the filesystem, in its own).
+    submissions = shard(discover(os.path.abspath(args.submissions)), args.shard)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     options = BatchOptions(grade_args=grade_args, budget_s=args.budget, jobs=args.jobs,

@@ -76,8 +76,11 @@ def grade_in_process(path: str | Path, kind: str, grade_args: list[str], budget_
             target = unpack(submission, unpacked)
         except ValueError as exc:
             return result(submission, RowStatus.NOT_A_SUBMISSION, str(exc), None, started)
-        report_path = Path(tmp) / "report.json"
-        process = start_grade([str(target), "--json", str(report_path), "--quiet", *grade_args], slot, grader, record)
+        report_path = Path(os.path.abspath(tmp)) / "report.json"
+        # The grade process runs in REPOSITORY, not here: give it absolute paths (a relative `path` is this
+        # process's, as in the local pool; `grade batch` sends Dask workers absolute ones).
+        process = start_grade([os.path.abspath(target), "--json", str(report_path), "--quiet", *grade_args], slot,
+                              grader, record)
         RUNNING.add(process)
         try:
             output, _ = process.communicate(timeout=budget_s)

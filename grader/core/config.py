@@ -4,7 +4,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-# The instructor's repository (solutions/ beside the package); in an installed release, site-packages.
+# The directory that holds the package: the instructor's repository (solutions/ and the tests beside the
+# package; a checkout, or an editable install of one), or, for an installed copy (`pip install .` of a release,
+# a wheel, an sdist), the site-packages directory it was installed into. The sandbox tells them apart
+# (isolation/sandbox.py: installed_copy): a checkout must lie outside every directory a sandbox shows to
+# learner code, while site-packages is shown on purpose, with every copy of the package in it hidden.
 REPOSITORY = PACKAGE_DIR.parent
 SUITES = PACKAGE_DIR / "suites"
 WORKER_SCRIPT = PACKAGE_DIR / "untrusted" / "worker.py"

@@ -8,6 +8,7 @@
   mistake by its id, `ModelRejected` and `DeviceCheckFailed` say why a model could not be judged.
 """
 
+import re
 from typing import Any
 
 from grader.core.status import Status
@@ -37,7 +38,8 @@ class SubmissionProblem(Exception):
     """Something about the learner's code, not the grader: reported in the test that hit it.
 
     `message` may quote the learner's exception text; `public_message` never holds more than the
-    exception's type and the learner's own source line, so it is safe to show for hidden tests.
+    exception's type and the learner's own source line (and, for a failed import, a fixed sentence),
+    so it is safe to show for hidden tests.
     """
 
     status = Status.ERROR
@@ -48,16 +50,35 @@ class SubmissionProblem(Exception):
         self.public_message = public_message or message
 
 
+# What learner code may import when it is graded: every import failure's message names it.
+GRADING_ENVIRONMENT = "numpy, TensorFlow/Keras and Python's standard library"
+IMPORT_FAILURES = ("ImportError", "ModuleNotFoundError")
+MISSING_MODULE = re.compile(r"No module named '([A-Za-z_][\w.]*)'")
+
+
 class LearnerError(SubmissionProblem):
-    """The learner's function raised an exception."""
+    """The learner's function raised an exception (or importing the learner's module did).
+
+    A failed import (`import_failed`) is an error of the code, never a mistake that a check diagnoses:
+    its message names the missing module and what the grading environment has instead; the public
+    message says the same without the module's name (learner code chooses it, from any input).
+    """
 
     def __init__(self, what: str, error: dict[str, Any]):
         self.type_name = str(error.get("type", "Exception"))
+        self.import_failed = self.type_name in IMPORT_FAILURES
         where = f" at {error['where']}" if error.get("where") else ""
-        super().__init__(
-            f"{what} raised {self.type_name}{where}: {error.get('message', '')}",
-            f"{what} raised {self.type_name}{where}",
-        )
+        text = str(error.get("message", ""))
+        message, public = f"{what} raised {self.type_name}{where}: {text}", f"{what} raised {self.type_name}{where}"
+        if self.import_failed:
+            found = MISSING_MODULE.match(text)
+            message += (f". The module {found.group(1)} is not available in the grading environment, which has "
+                        f"only {GRADING_ENVIRONMENT}: use those instead, or hand in a module of your own beside "
+                        "the exercise files" if found else
+                        f". An import failed: the grading environment has only {GRADING_ENVIRONMENT}, and the "
+                        "modules handed in beside the exercise files")
+            public += f": an import failed; the grading environment has only {GRADING_ENVIRONMENT}"
+        super().__init__(message, public)
 
 
 class TimeLimit(SubmissionProblem):

@@ -2,10 +2,13 @@
 
     command.py      `grade [PATH]`: options, report files, exit status
     pipeline.py     locate_sources -> prepare_sources -> run_suites -> score -> describe_environment
-    sources.py      which file is graded for each exercise; notebooks converted to Python
+    sources.py      which file is graded for each exercise (by content); notebooks converted to Python,
+                    each line mapped back to its cell; helper modules and packages
     plugin.py       the pytest plugin: fixtures and hooks
     learner.py      the `learner` fixture: a worker per learner module
     outcomes.py     a check's outcome as a report entry, with the hidden-message policy
+    notebook.py     `grade_here`: the generated notebooks' grade cell, run in the learner's own kernel
+                    (it starts `grade` with the kernel's Python; imports nothing of the above)
 
 The API the suites are written with (the suite author's side):
 

@@ -83,12 +83,13 @@ def expect_probabilities(actual: Any, expected: ArrayLike, what: str, atol: floa
 def expect_value_error(call: Callable[[], Any], what: str) -> None:
     """Run `call()` (a call into learner code) and fail unless it raises ValueError.
 
-    A stub's NotImplementedError is passed on as it is: the function is missing, not wrong.
+    A stub's NotImplementedError and a failed import are passed on as they are: the function is
+    missing, or cannot run in the grading environment, not wrong.
     """
     try:
         call()
     except LearnerError as error:
-        if error.type_name == "NotImplementedError":
+        if error.type_name == "NotImplementedError" or error.import_failed:
             raise
         if error.type_name != "ValueError":
             raise Misconception("encode-no-error", f"{what} raised {error.type_name}, expected ValueError") from None

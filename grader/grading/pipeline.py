@@ -101,6 +101,8 @@ def run_suites(job: Job) -> None:
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderError(f"pytest could not run the suites in {job.suites} (exit status {int(code)})")
     job.results = plugin.results
+    for result in job.results:  # "forward.py line 74" of a converted notebook: the learner's cell and line
+        result.message = sources_mod.in_notebooks(result.message, job.sources)
     job.facts.update(plugin.environment_facts)
     job.report["model_feedback"] = plugin.feedback_artifacts.get("model")
 

@@ -17,20 +17,25 @@ import shutil
 import site
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 from grader.core import fallbacks
-from grader.core.config import NOBODY, NUMERIC_SETTINGS, REPOSITORY, WORKER_SCRIPT, Limits
+from grader.core.config import NOBODY, NUMERIC_SETTINGS, PACKAGE_DIR, REPOSITORY, WORKER_SCRIPT, Limits
 from grader.core.errors import SandboxUnavailable
 from grader.isolation.cgroups import Cgroup
 from grader.isolation.limits import make_preexec
 from grader.isolation.processes import give_to_worker
 
-INSTALL_HINT = ("bubblewrap is not available: install it (Debian/Ubuntu: `apt-get install bubblewrap`; "
-                "Fedora: `dnf install bubblewrap`) or grade without --isolation strict")
+# 1 where AppArmor forbids unprivileged user namespaces, which bwrap needs when not run as root.
+USERNS_RESTRICTED = "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"
+# Mounted read-only in every sandbox, where they exist.
+SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/etc")
+INSTALL_HINT = ("bubblewrap is not installed: install it (Debian/Ubuntu: `apt-get install bubblewrap`; "
+                "Fedora: `dnf install bubblewrap`)")
 
 
 @dataclass
@@ -101,11 +106,12 @@ def sandbox_command(mounts: list[str], env: dict[str, str], private_tmp: bool = 
             "--proc", "/proc", "--dev", "/dev"]
     if private_tmp:
         argv += ["--size", str(64 << 20), "--tmpfs", "/tmp"]
-    for path in ("/usr", "/bin", "/lib", "/lib64", "/etc"):
+    for path in SYSTEM_DIRS:
         argv += ["--ro-bind-try", path, path]
-    for source, target in python_dirs():
+    binds = python_dirs()
+    for source, target in binds:
         argv += declare_parents(target) + ["--ro-bind", str(source), str(target)]
-    for hidden in grader_copies():
+    for hidden in grader_copies(binds + system_dirs()):
         argv += ["--tmpfs", str(hidden)]
     argv += ["--perms", "0755", "--dir", "/opt/grader-worker",
              "--ro-bind", str(WORKER_SCRIPT), "/opt/grader-worker/worker.py", *mounts]
@@ -124,23 +130,77 @@ def python_dirs() -> list[tuple[Path, Path]]:
 
     Each directory is mounted at its real path and, where a symlink leads to it (a virtual
     environment reached through a link), at the linked path too, so `sys.executable` works inside.
-    The grader's repository must not lie inside any of them.
+    The instructor's repository must not lie inside any of them, nor inside a system directory
+    (`exposed_repository`).
     """
     candidates = {Path(sys.base_prefix), Path(sys.prefix), *map(Path, site.getsitepackages())}
-    repo = REPOSITORY
     pairs: set[tuple[Path, Path]] = set()
     for path in (p for p in candidates if p.exists()):
         real = path.resolve()
-        if repo.is_relative_to(real):
-            raise SandboxUnavailable(f"the grader's repository {repo} lies inside the Python directory {real}, "
-                                     "so the sandbox cannot hide it; install the grader in a virtual environment")
         pairs |= {(real, real), (real, Path(os.path.abspath(path)))}
-    return sorted(pairs, key=lambda pair: len(pair[1].parts))
+    binds = sorted(pairs, key=lambda pair: len(pair[1].parts))
+    problem = exposed_repository(binds + system_dirs())
+    if problem:
+        raise SandboxUnavailable(problem)
+    return binds
 
 
-def grader_copies() -> list[Path]:
-    """Installed copies of the grader package inside the mounted Python dirs: hidden under a tmpfs."""
-    return [Path(p) / "grader" for p in site.getsitepackages() if (Path(p) / "grader" / "suites").is_dir()]
+def system_dirs() -> list[tuple[Path, Path]]:
+    """(source, target) of the system directories every sandbox mounts (`--ro-bind-try`: those that exist)."""
+    return [(Path(path).resolve(), Path(path)) for path in SYSTEM_DIRS if os.path.exists(path)]
+
+
+def site_dirs() -> set[Path]:
+    """Every directory that this interpreter, or the installation its virtual environment is made from,
+    installs packages into (resolved): site-packages, dist-packages, the user's site directory."""
+    prefixes = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix]
+    paths = {*site.getsitepackages(prefixes), site.getusersitepackages(),
+             sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    return {Path(path).resolve() for path in paths}
+
+
+def installed_copy() -> bool:
+    """True when this grader is an installed copy (`pip install .` of a release, a wheel, an sdist): its
+    package lies directly in a site-packages directory, so REPOSITORY is that directory (whose other
+    packages learner code needs, mounted on purpose) and not an instructor's checkout."""
+    return REPOSITORY in site_dirs()
+
+
+def exposed_repository(binds: list[tuple[Path, Path]]) -> str | None:
+    """Why the sandbox cannot run, if the instructor's repository lies inside a directory it mounts.
+
+    A checkout holds solutions/, the hidden suites and the tests beside the package; the sandbox hides
+    copies of the package (`grader_copies`) but not a whole checkout, so learner code would read them. An
+    installed copy has no checkout around it: its package is hidden, the rest of site-packages is meant to
+    be seen.
+    """
+    if installed_copy():
+        return None
+    for source, _ in binds:
+        if REPOSITORY.is_relative_to(source):
+            return (f"the grader's repository {REPOSITORY} lies inside {source}, which every sandbox shows to "
+                    "learner code (read-only, so that it can run Python), so learner code could read the "
+                    f"reference solutions and the hidden suites; move the repository out of {source} and install "
+                    "it from there (in it: python3 -m venv .venv && .venv/bin/pip install -e .)")
+    return None
+
+
+def grader_copies(binds: list[tuple[Path, Path]]) -> list[Path]:
+    """Where the sandbox would show a copy of the grader package, or a `solutions` directory: hidden under
+    a tmpfs, at each path where a bind shows it (a directory mounted at its real and at a linked path
+    shows it twice).
+
+    The copies: the running one, and any other in a site-packages directory or a directory on `sys.path`
+    (an installed release, an instructor's non-editable install with its hidden suites, another
+    interpreter's install under /usr), each found through its real path. The worker refuses to import
+    `grader` and `solutions` anyway; this keeps their files unreadable.
+    """
+    places = {PACKAGE_DIR.parent} | site_dirs() | {Path(p).resolve() for p in sys.path if p and os.path.isdir(p)}
+    copies = {(place / name).resolve() for place in places for name in ("grader", "solutions")
+              if (place / name).is_dir()}
+    hidden = {target / copy.relative_to(source) for source, target in binds for copy in copies
+              if copy.is_relative_to(source)}
+    return sorted(hidden)
 
 
 def declare_parents(path: str | Path) -> list[str]:
@@ -153,25 +213,48 @@ def declare_parents(path: str | Path) -> list[str]:
 
 
 @functools.cache
+def bubblewrap_problem() -> str | None:
+    """Why bubblewrap cannot sandbox a worker here (what is missing, or what bwrap said) and what to do,
+    or None when bwrap (and setpriv, as root) are installed and can start a namespaced process."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        return INSTALL_HINT
+    if os.geteuid() == 0 and not shutil.which("setpriv"):
+        return ("setpriv is not installed, and as root the grader needs it to run learner code as an unprivileged "
+                "user: install it (Debian/Ubuntu: `apt-get install util-linux`)")
+    probe = subprocess.run([bwrap, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/", "true"],
+                           capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    if probe.returncode == 0:
+        return None
+    said = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else f"exit status {probe.returncode}"
+    restricted = Path(USERNS_RESTRICTED)
+    if restricted.is_file() and restricted.read_text().strip() == "1":
+        return (f"bubblewrap is installed but cannot start a sandbox ({said}): this system lets no unprivileged "
+                "program create user namespaces (AppArmor, as on Ubuntu 23.10 and later and GitHub's ubuntu-latest "
+                "runners); allow them with `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`")
+    return (f"bubblewrap is installed but cannot start a sandbox ({said}): it needs unprivileged user namespaces, "
+            "or to be run as root")
+
+
 def bubblewrap_works() -> bool:
     """True when bwrap (and setpriv, as root) are installed and can start a namespaced process."""
-    bwrap = shutil.which("bwrap")
-    if not bwrap or (os.geteuid() == 0 and not shutil.which("setpriv")):
-        return False
-    probe = subprocess.run([bwrap, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/", "true"],
-                           capture_output=True, env={"PATH": "/usr/bin:/bin"})
-    return probe.returncode == 0
+    return bubblewrap_problem() is None
 
 
 def choose(mode: str, limits: Limits) -> PlainProcess:
-    """The isolation for `mode`: "auto" (bubblewrap if it works), "strict" (bubblewrap or fail), "off"."""
+    """The isolation for `mode`: "auto" (bubblewrap if it works), "strict" (bubblewrap or fail), "off".
+
+    A sandbox that would show the instructor's repository is refused here, before any grading starts
+    (SandboxUnavailable, saying what to do), in "auto" mode too.
+    """
     if mode == "off":
         return PlainProcess(limits)
-    if bubblewrap_works():
+    problem = bubblewrap_problem()
+    if problem is None:
+        python_dirs()
         return Bubblewrap(limits)
     if mode == "strict":
-        raise SandboxUnavailable(INSTALL_HINT)
-    fallbacks.note("no-sandbox", "bubblewrap does not work here: learner code runs in a plain process "
-                                 "(clean environment and rlimits, no namespaces)")
+        raise SandboxUnavailable(f"{problem}; or grade without --isolation strict")
+    fallbacks.note("no-sandbox", f"bubblewrap does not work here ({problem}): learner code runs in a plain "
+                                 "process (clean environment and rlimits, no namespaces)")
     return PlainProcess(limits)
-

@@ -115,9 +115,12 @@ def reset_slot(slot: Path, src: Path | None) -> None:
         directory.chmod(0o755)  # a worker may have taken its own directory's permissions away
         for entry in directory.iterdir():
             remove_tree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
-    for file in Path(src).iterdir() if src else ():
-        if file.is_file():
-            shutil.copyfile(file, slot / "src" / file.name)
+    # `src` is what `grading.sources.prepare` wrote (no links): the modules, and the learner's packages.
+    for entry in Path(src).iterdir() if src else ():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, slot / "src" / entry.name, symlinks=True)
+        elif entry.is_file() and not entry.is_symlink():
+            shutil.copyfile(entry, slot / "src" / entry.name)
     give_to_worker(*(slot / name for name in WORKER_DIRS))
 
 

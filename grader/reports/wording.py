@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 
 # What the worker reports for the stub's `raise NotImplementedError(...)`, public and hidden alike.
-STUB_RAISED = re.compile(r"raised NotImplementedError at (?P<file>[\w.]+) line \d+, in (?P<function>\w+)")
+# In a notebook, the place is its cell (`grading.sources.CellLine`): "forward.ipynb code cell 2 (In [7]), line 3".
+STUB_RAISED = re.compile(r"raised NotImplementedError at (?P<file>[\w.]+)(?: code cell \d+(?: \(In \[\d+\]\))?,)? "
+                         r"line \d+, in (?P<function>\w+)")
 
 
 def label(test: dict[str, Any]) -> str:

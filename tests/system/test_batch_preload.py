@@ -4,6 +4,7 @@ submissions graded in turn by one slot share nothing, and score as without prelo
 import json
 import shutil
 import subprocess
+import sys
 
 from grader.core.config import Limits
 from grader.isolation.cgroups import Cgroup
@@ -51,22 +52,26 @@ def build_model(n_chars, units=8):
 '''
 
 
-def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path, grade_cli, read_gradebook):
+def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path, observe, observed, read_gradebook):
     """One slot grades four submissions in turn: the second leaves a process and a file behind, the
     third tries to kill the zygote that forked it, the fourth looks for what they left. Results equal
-    a run without preloading."""
+    a run without preloading, and each batch leaves nothing running (only what it started is looked
+    at, so another grading running beside it changes nothing)."""
     subs = tmp_path / "subs"
     for name in ("a-ref", "b-lingerer", "c-killer", "d-observer"):
         shutil.copytree(root / "solutions", subs / name)
     for name, extra in (("b-lingerer", LINGERER), ("c-killer", PARENT_KILLER), ("d-observer", OBSERVER)):
         path = subs / name / "next_letter.py"
         path.write_text(path.read_text() + extra)
-    runs = {}
+    runs, left = {}, {}
     for mode in ("preload", "fresh"):
-        done = grade_cli("batch", subs, "--out", tmp_path / mode, "--jobs", "1", "--only", "next_letter",
-                         *([] if mode == "preload" else ["--no-preload"]))
+        command = [sys.executable, "-m", "grader.cli", "batch", subs, "--out", tmp_path / mode, "--jobs", "1",
+                   "--only", "next_letter", *([] if mode == "preload" else ["--no-preload"])]
+        done = subprocess.run(observe(tmp_path / f"{mode}.seen.json", command), capture_output=True, text=True,
+                              cwd=root)
         assert done.returncode == 0, done.stdout + done.stderr
         runs[mode] = read_gradebook(tmp_path / mode)
+        left[mode] = observed(tmp_path / f"{mode}.seen.json")["survivors"]
     scores = {mode: {k: (r["total"], r["status"]) for k, r in rows.items()} for mode, rows in runs.items()}
     assert scores["preload"] == scores["fresh"]
     for name in ("a-ref", "c-killer"):
@@ -83,4 +88,4 @@ def test_preloaded_workers_grade_alike_and_share_nothing(root, tmp_path, grade_c
         probe.remove()
     assert f"nproc {rlimits(Limits(), probe)['RLIMIT_NPROC']}," in message
     assert "'disable_meta_optimizer': True" in message  # set in the zygote, as in a fresh worker
-    assert subprocess.run(["ps", "-u", "65534", "-o", "pid="], capture_output=True, text=True).stdout.strip() == ""
+    assert left == {"preload": [], "fresh": []}  # the lingerer included, however it was orphaned

@@ -7,6 +7,7 @@ import pytest
 from grader.core.errors import LearnerError, Misconception, SubmissionProblem, TimeLimit
 from grader.core.status import Status
 from grader.grading import feedback
+from grader.grading.checks import expect_value_error
 from grader.grading.outcomes import HIDDEN_MESSAGE, Credit, classify
 
 RAN = SimpleNamespace(skipped=False, longrepr=None)
@@ -35,6 +36,37 @@ def outcome(exc):
 ])
 def test_each_outcome_becomes_a_status_a_message_and_a_misconception(exc, visibility, expected):
     assert classify(outcome(exc), RAN, visibility) == expected
+
+
+@pytest.mark.parametrize("kind, text, advice", [
+    ("ModuleNotFoundError", "No module named 'scipy'", "The module scipy is not available in the grading environment"),
+    ("ModuleNotFoundError", "No module named 'scipy.special'", "The module scipy.special is not available"),
+    ("ImportError", "cannot import name 'softmax' from 'numpy'", "An import failed: the grading environment has"),
+])
+def test_a_failed_import_is_an_error_that_names_the_module_and_what_the_grading_environment_has(kind, text, advice):
+    error = LearnerError("encoding.encode()", {"type": kind, "where": "encoding.py line 52, in encode",
+                                               "message": text})
+    assert error.import_failed
+    status, message, misconception, internal = classify(outcome(error), RAN, "public")
+    assert (status, misconception, internal) == (Status.ERROR, None, False)
+    assert message.startswith(f"encoding.encode() raised {kind} at encoding.py line 52, in encode: {text}. {advice}")
+    assert "numpy, TensorFlow/Keras and Python's standard library" in message
+    # A hidden check never shows the module's name: learner code may have made it from a hidden input.
+    assert classify(outcome(error), RAN, "hidden") == (
+        Status.ERROR, f"encoding.encode() raised {kind} at encoding.py line 52, in encode: an import failed; the "
+        "grading environment has only numpy, TensorFlow/Keras and Python's standard library", None, False)
+
+
+@pytest.mark.parametrize("kind, diagnosed", [
+    ("ModuleNotFoundError", False), ("ImportError", False), ("NotImplementedError", False), ("KeyError", True),
+])
+def test_only_a_wrong_exception_from_working_code_is_the_encode_no_error_misconception(kind, diagnosed):
+    def call():
+        raise LearnerError("encoding.encode()", {"type": kind, "message": "No module named 'not_a_module'"})
+
+    with pytest.raises(Misconception if diagnosed else LearnerError) as raised:
+        expect_value_error(call, "encode")
+    assert diagnosed == (getattr(raised.value, "id", None) == "encode-no-error")
 
 
 def test_a_misconception_id_nobody_declared_is_a_grader_error():

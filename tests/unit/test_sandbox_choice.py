@@ -10,7 +10,7 @@ from grader.isolation import sandbox
 
 @pytest.fixture
 def no_bubblewrap(monkeypatch):
-    monkeypatch.setattr(sandbox, "bubblewrap_works", lambda: False)
+    monkeypatch.setattr(sandbox, "bubblewrap_problem", lambda: sandbox.INSTALL_HINT)
     fallbacks.forget()
     yield
     fallbacks.forget()

@@ -39,6 +39,14 @@ def test_each_function_still_to_write_is_listed_once_in_the_order_met():
     assert wording.stub_functions(tests) == {"encoding.py": ["encode", "decode"], "forward.py": ["softmax"]}
 
 
+def test_the_stub_error_is_recognised_at_a_notebooks_cell():
+    from grader.grading.sources import CellLine
+
+    for place in (CellLine(2, None, 19), CellLine(3, 14, 5)):
+        message = f"encoding.encode() raised NotImplementedError at {place.describe('encoding.ipynb')}, in encode"
+        assert wording.not_written(check("a", "d", message=message)) == ("encoding.ipynb", "encode")
+
+
 def test_errors_of_one_exercise_with_one_message_become_one_row():
     broken = "importing forward.py raised SyntaxError: invalid syntax (forward.py, line 133)"
     tests = [{**check(f"public/forward/t{i}", "d", message=broken, exercise="forward"), "score": 0, "max_score": 2,
