@@ -12,10 +12,14 @@ of each function sits between `# BEGIN SOLUTION` and `# END SOLUTION`. From it w
 The functions the solutions fence must be `grading.sources.LEARNER_FUNCTIONS`: that is how the grader
 tells a learner's work from an untouched stub.
 
-Nobody edits `exercises/` by hand: `tests/system/test_exercises.py` fails when it drifts from this output.
+Nobody edits `exercises/` by hand: `tests/system/test_exercises.py` fails when it drifts from this output,
+and `grade build` refuses to overwrite a file changed since it wrote it (`exercises/.generated.json`
+records what it wrote) unless `--force`.
 """
 
 import argparse
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +33,8 @@ from grader.core.errors import UsageError
 from grader.grading.sources import LEARNER_FUNCTIONS
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+# What the last `grade build` wrote ({file: sha256}), so a later build can tell a hand edit from its own output.
+MANIFEST = ".generated.json"
 _DEF = re.compile(r"^\s*def (\w+)\(")
 
 
@@ -141,27 +147,60 @@ def build_notebook(cells: list[Cell], module: str) -> nbformat.NotebookNode:
     return nb
 
 
-def build_exercise(solution_path: str | Path, out_dir: str | Path) -> list[Path]:
-    """Write the stub `.py` and the notebook for one solution file; return the paths written."""
+def render_exercise(solution_path: str | Path) -> dict[str, str]:
+    """{file name: text} of the stub `.py` and the notebook for one solution file."""
     module = Path(solution_path).stem
     solution = Path(solution_path).read_text()
     check_learner_functions(solution, module)
     stub = stub_source(solution, module)
-    py_path, nb_path = Path(out_dir) / f"{module}.py", Path(out_dir) / f"{module}.ipynb"
-    py_path.write_text(stub)
     notebook = build_notebook(split_cells(stub) + grade_cells(module), module)
     nbformat.validate(notebook)
-    nb_path.write_text(nbformat.writes(notebook) + "\n")
-    return [py_path, nb_path]
+    return {f"{module}.py": stub, f"{module}.ipynb": nbformat.writes(notebook) + "\n"}
 
 
-def build_all(solutions_dir: str | Path, out_dir: str | Path) -> list[Path]:
-    """Regenerate every exercise from `solutions_dir` into `out_dir`; return the paths written."""
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    written = []
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def hand_edited(out_dir: Path, files: dict[str, str]) -> list[str]:
+    """The files in `out_dir` that the new build would change and the last build did not write as
+    they are now (MANIFEST records what it wrote): someone edited them by hand."""
+    manifest_path = out_dir / MANIFEST
+    written = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    edited = []
+    for name, text in files.items():
+        path = out_dir / name
+        if not path.is_file():
+            continue
+        current = digest(path.read_bytes())
+        if current != digest(text.encode()) and written.get(name) != current:
+            edited.append(name)
+    return edited
+
+
+def build_all(solutions_dir: str | Path, out_dir: str | Path, force: bool = False) -> list[Path]:
+    """Regenerate every exercise from `solutions_dir` into `out_dir`; return the paths written.
+
+    Refuses (UsageError) to overwrite a file someone edited by hand since the last build, unless
+    `force`: the exercises are generated, and an edit there would be lost without a word.
+    """
+    out = Path(out_dir)
+    files: dict[str, str] = {}
     for module in EXERCISES:
-        written += build_exercise(Path(solutions_dir) / f"{module}.py", out_dir)
-    return written
+        files.update(render_exercise(Path(solutions_dir) / f"{module}.py"))
+    edited = [] if force else hand_edited(out, files)
+    if edited:
+        raise UsageError(f"{', '.join(f'{out}/{name}' for name in edited)} changed since `grade build` wrote "
+                         f"{'them' if len(edited) > 1 else 'it'}: exercises are generated from solutions/, so "
+                         "make the change there (or keep a copy), then run `grade build --force` to overwrite")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        (out / name).write_text(text)
+        written.append(out / name)
+    manifest = {name: digest(text.encode()) for name, text in files.items()}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return [*written, out / MANIFEST]
 
 
 def main(argv: list[str], console: Console) -> int:
@@ -169,9 +208,10 @@ def main(argv: list[str], console: Console) -> int:
     parser = argparse.ArgumentParser(prog="grade build", description="Regenerate exercises/ from solutions/.")
     parser.add_argument("--solutions", default="solutions")
     parser.add_argument("--out", default="exercises")
+    parser.add_argument("--force", action="store_true", help="overwrite files edited by hand since the last build")
     args = parser.parse_args(argv)
     if not Path(args.solutions).is_dir():
         raise UsageError(f"{args.solutions}/ not found: run grade build from the instructor's repository")
-    for path in build_all(Path(args.solutions), Path(args.out)):
+    for path in build_all(Path(args.solutions), Path(args.out), force=args.force):
         console.print(f"wrote {path}")
     return 0

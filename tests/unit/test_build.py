@@ -1,8 +1,10 @@
 """grader/authoring/build.py: stubs and notebook cells from the solutions' marked regions."""
 
+import shutil
+
 import pytest
 
-from grader.authoring.build import check_learner_functions, solution_regions, split_cells, stub_source
+from grader.authoring.build import build_all, check_learner_functions, solution_regions, split_cells, stub_source
 from grader.core.errors import UsageError
 
 
@@ -32,3 +34,36 @@ def test_a_fenced_function_the_grader_does_not_know_stops_the_build(root):
     extra = source + "\n\ndef tanh(z):\n    # BEGIN SOLUTION\n    return z\n    # END SOLUTION\n"
     with pytest.raises(UsageError, match=r"fences rnn_step, .*tanh, but grader/grading/sources.py LEARNER_FUNCTIONS"):
         check_learner_functions(extra, "forward")
+
+
+def test_build_refuses_to_overwrite_a_hand_edit_unless_forced(root, tmp_path):
+    out = tmp_path / "exercises"
+    build_all(root / "solutions", out)
+    (out / "forward.py").write_text((out / "forward.py").read_text() + "# my note\n")
+    solutions = tmp_path / "solutions"
+    shutil.copytree(root / "solutions", solutions, ignore=shutil.ignore_patterns("__pycache__"))
+    changed = (solutions / "forward.py").read_text().replace('"""', '"""Changed. ', 1)
+    (solutions / "forward.py").write_text(changed)
+    with pytest.raises(UsageError, match=r"exercises/forward\.py changed since `grade build` wrote it.*--force"):
+        build_all(solutions, out)
+    assert (out / "forward.py").read_text().endswith("# my note\n")  # nothing written
+    build_all(solutions, out, force=True)
+    assert not (out / "forward.py").read_text().endswith("# my note\n")
+
+
+def test_build_overwrites_what_it_wrote_itself(root, tmp_path):
+    out = tmp_path / "exercises"
+    build_all(root / "solutions", out)
+    solutions = tmp_path / "solutions"
+    shutil.copytree(root / "solutions", solutions, ignore=shutil.ignore_patterns("__pycache__"))
+    (solutions / "encoding.py").write_text((solutions / "encoding.py").read_text().replace('"""', '"""New. ', 1))
+    build_all(solutions, out)  # the old stub is the last build's own output: no complaint
+    assert "New. " in (out / "encoding.py").read_text()
+
+
+def test_build_without_a_record_refuses_a_file_that_differs(root, tmp_path):
+    out = tmp_path / "exercises"
+    out.mkdir()
+    (out / "encoding.py").write_text("# someone's own version\n")
+    with pytest.raises(UsageError, match="encoding.py changed"):
+        build_all(root / "solutions", out)
