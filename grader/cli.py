@@ -1,6 +1,7 @@
 """The `grade` command: a thin table of subcommands, each living in the package of its process role.
 
     grade [PATH] [--only EXERCISE ...] [--json FILE] [--fail-under PERCENT]   grade a submission
+    grade submit [PATH] [--out FILE.zip] [--force]                          pack what is graded, grade the pack
     grade build                                                             regenerate exercises/
     grade release OUTDIR [--force] [--no-validate]                          build the learner release
     grade selfcheck                                                         mutation check of the suites
@@ -12,7 +13,7 @@ Exit status: 0 graded; 1 graded but below --fail-under; 2 usage error; 3 grader 
 
 Each subcommand's module is imported when it is asked for (a function-level import): a learner's
 release ships `grading/` but not `batch/` or `authoring/`, and there the instructor's commands say
-so instead of failing at start-up.
+so instead of failing at start-up. `grade submit` is a learner's command: it lives in `grading/`.
 """
 
 import importlib.util
@@ -24,6 +25,11 @@ from grader.core.errors import UsageError
 from grader.core.exits import Runner, run_command
 from grader.grading.command import run_grade
 
+# A learner's release has these (grading/).
+LEARNER_COMMANDS = {
+    "submit": "pack what will be graded into a zip to upload, and grade the pack",
+}
+# The instructor's: grader/authoring/ and grader/batch/, not in a learner's release.
 COMMANDS = {
     "build": "regenerate exercises/ from solutions/",
     "release": "build the learners' release (and the Gradescope bundle)",
@@ -33,7 +39,7 @@ COMMANDS = {
     "merge-lms": "fill a Canvas gradebook export",
 }
 EPILOG = "other commands (each has --help):\n" + "\n".join(f"  grade {name:<10} {what}"
-                                                           for name, what in COMMANDS.items())
+                                                           for name, what in {**LEARNER_COMMANDS, **COMMANDS}.items())
 
 
 def instructor_runner(name: str) -> Runner:
@@ -53,6 +59,11 @@ def instructor_runner(name: str) -> Runner:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in LEARNER_COMMANDS:
+        argv.pop(0)
+        from grader.grading import submit
+
+        return run_command(submit.main, argv)
     if argv and argv[0] in COMMANDS:
         name = argv.pop(0)
         return run_command(lambda args, console: instructor_runner(name)(args, console), argv)

@@ -42,6 +42,7 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     isolation: str = "auto"  # "auto", "strict" or "off"; see isolation.sandbox.choose
     suites: Path = SUITES
+    public_only: bool = False  # only the public suites, also where hidden ones exist (`grade submit`)
     sources: list[sources_mod.Source] = field(default_factory=list)
     selected: list[str] = field(default_factory=list)
     results: list[TestResult] = field(default_factory=list)
@@ -72,16 +73,16 @@ def prepare_sources(job: Job) -> None:
     sources_mod.prepare(job.sources, job.workspace / "src")
 
 
-def suite_files(suites: Path, exercises: list[str]) -> list[Path]:
-    """The suite files for `exercises`: public/test_NAME.py and hidden/test_hidden_NAME.py."""
+def suite_files(suites: Path, exercises: list[str], hidden: bool = True) -> list[Path]:
+    """The suite files for `exercises`: public/test_NAME.py and (unless not `hidden`) hidden/test_hidden_NAME.py."""
     candidates = [suites / "public" / f"test_{ex}.py" for ex in exercises]
-    candidates += [suites / "hidden" / f"test_hidden_{ex}.py" for ex in exercises]
+    candidates += [suites / "hidden" / f"test_hidden_{ex}.py" for ex in exercises if hidden]
     return [path for path in candidates if path.is_file()]
 
 
 def run_suites(job: Job) -> None:
     """Run the suites in this (trusted) process with pytest; learner code runs in the workers."""
-    files = suite_files(job.suites, job.selected)
+    files = suite_files(job.suites, job.selected, hidden=not job.public_only)
     if not files:
         raise GraderError(f"no test suites for {', '.join(job.selected)} under {job.suites}")
     if any("hidden" in f.parts for f in files):
@@ -153,7 +154,7 @@ def describe_environment(job: Job) -> None:
         submission=str(job.path),
         seed=job.seed,
         hash_seed=job.hash_seed,
-        hidden_suites=(job.suites / "hidden").is_dir(),
+        hidden_suites=(job.suites / "hidden").is_dir() and not job.public_only,
         environment={
             "python": platform.python_version(),
             "platform": platform.platform(),

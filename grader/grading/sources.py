@@ -13,9 +13,9 @@ A submission is a directory holding `encoding.py` / `encoding.ipynb`, `forward.p
   as doing nothing where the notebook uses them (IPython gives every notebook both), the notebook's
   own grade cell is left out, and every line keeps where it came from (`CellLine`), so that an error
   names the learner's cell, not the converted file (`in_notebooks`).
-- **Helpers** (`prepare`): other `.py` files beside the exercises, and packages (a directory with an
-  `__init__.py`, its `.py` files at any depth), are copied with them; links are never followed, and
-  sizes are capped per file and in all.
+- **Helpers** (`list_helpers`: copied by `prepare`, packed by `grade submit`): other `.py` files
+  beside the exercises, and packages (a directory with an `__init__.py`, its `.py` files at any
+  depth), are copied with them; links are never followed, and sizes are capped per file and in all.
 
 This module only reads and converts: nothing the learner wrote is executed here.
 """
@@ -399,6 +399,16 @@ def plain_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
+@dataclass(frozen=True)
+class Helper:
+    """A helper file beside the exercises: where it lies, where it goes (relative to the submission's
+    directory, and to the directory graded), and why it is left out (None: it is copied)."""
+
+    path: Path
+    relative: Path
+    left_out: str | None = None
+
+
 @dataclass
 class HelperBudget:
     """What is left of the caps on helper files (count and bytes, all together)."""
@@ -406,16 +416,20 @@ class HelperBudget:
     files: int = MAX_HELPER_FILES
     bytes: int = MAX_HELPER_BYTES
 
-    def copy(self, source: Path, target: Path) -> None:
-        """Copy one `.py` helper, unless it is a link, over the per-file cap or over what is left."""
-        if not plain_file(source) or source.suffix != ".py":
-            return
+    def take(self, source: Path, relative: Path) -> Helper:
+        """One `.py` helper, copied unless it is a link, over the per-file cap or over what is left."""
+        if source.is_symlink():
+            return Helper(source, relative, "a symbolic link (the grader never follows links)")
+        if not plain_file(source):
+            return Helper(source, relative, "not a regular file")
         size = source.stat().st_size
-        if size > MAX_SOURCE_BYTES or size > self.bytes or self.files < 1:
-            return
+        if size > MAX_SOURCE_BYTES:
+            return Helper(source, relative, f"larger than {MAX_SOURCE_BYTES} bytes")
+        if size > self.bytes or self.files < 1:
+            return Helper(source, relative, f"over the cap on helpers ({MAX_HELPER_FILES} files, "
+                                            f"{MAX_HELPER_BYTES} bytes in all)")
         self.files, self.bytes = self.files - 1, self.bytes - size
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        return Helper(source, relative)
 
 
 def is_package(path: Path) -> bool:
@@ -423,36 +437,55 @@ def is_package(path: Path) -> bool:
     return plain_dir(path) and path.name.isidentifier() and plain_file(path / "__init__.py")
 
 
-def copy_package(package: Path, target: Path, budget: HelperBudget, depth: int = 1) -> None:
-    """Copy the `.py` files of `package` and of its sub-directories (links never followed)."""
+def package_helpers(package: Path, relative: Path, budget: HelperBudget, depth: int = 1) -> list[Helper]:
+    """The `.py` files of `package` and of its sub-directories (links never followed)."""
+    helpers: list[Helper] = []
     for entry in sorted(package.iterdir()):
-        if plain_dir(entry) and entry.name.isidentifier() and depth < MAX_PACKAGE_DEPTH:
-            copy_package(entry, target / entry.name, budget, depth + 1)
+        if entry.is_dir() and entry.is_symlink():
+            helpers.append(Helper(entry, relative / entry.name, "a symbolic link (the grader never follows links)"))
+        elif plain_dir(entry) and entry.name.isidentifier() and depth < MAX_PACKAGE_DEPTH:
+            helpers += package_helpers(entry, relative / entry.name, budget, depth + 1)
         elif entry.suffix == ".py":
-            budget.copy(entry, target / entry.name)
+            helpers.append(budget.take(entry, relative / entry.name))
+    return helpers
 
 
-def copy_helpers(directory: Path, src_dir: Path, budget: HelperBudget) -> None:
-    """The learner's other modules and packages beside the exercises, so the exercises can import them."""
+def list_helpers(directory: Path, budget: HelperBudget | None = None) -> list[Helper]:
+    """The learner's other modules and packages beside the exercises, each copied or left out (and why):
+    what `prepare` copies, so the exercises can import them, and what `grade submit` packs."""
+    budget = budget or HelperBudget(MAX_HELPER_FILES, MAX_HELPER_BYTES)
+    helpers: list[Helper] = []
     for entry in sorted(directory.iterdir()):
         if entry.stem in EXERCISES:
             continue
         if entry.suffix == ".py":
-            budget.copy(entry, src_dir / entry.name)
+            helpers.append(budget.take(entry, Path(entry.name)))
         elif is_package(entry):
-            copy_package(entry, src_dir / entry.name, budget)
+            helpers += package_helpers(entry, Path(entry.name), budget)
+        elif entry.is_dir() and entry.is_symlink() and (entry / "__init__.py").exists():
+            helpers.append(Helper(entry, Path(entry.name), "a symbolic link (the grader never follows links)"))
+    return helpers
+
+
+def helper_directories(sources: Sequence[Source]) -> list[Path]:
+    """The directories the exercise files lie in, whose helpers are graded with them."""
+    return list(dict.fromkeys(source.path.parent for source in sources if source.path is not None))
 
 
 def prepare(sources: list[Source], src_dir: Path) -> list[Source]:
     """Write each exercise as `src_dir/<exercise>.py` (a notebook converted, with its `line_map`), plus
-    the learner's helper modules and packages beside it (`copy_helpers`).
+    the learner's helper modules and packages beside it (`list_helpers`).
 
     Returns the sources with `problem` set where the file could not be used.
     """
     src_dir.mkdir(parents=True, exist_ok=True)
     budget = HelperBudget(MAX_HELPER_FILES, MAX_HELPER_BYTES)
-    for directory in dict.fromkeys(source.path.parent for source in sources if source.path is not None):
-        copy_helpers(directory, src_dir, budget)
+    for directory in helper_directories(sources):
+        for helper in list_helpers(directory, budget):
+            if helper.left_out is None:
+                target = src_dir / helper.relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(helper.path, target)
     for source in sources:
         if source.path is None:
             continue
