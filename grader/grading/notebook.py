@@ -26,22 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from grader.core.exits import EXIT_BELOW, EXIT_OK
+from grader.grading.sources import peek_code_cells
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 STALE = ("{name} on disk is older than what this kernel ran (In [{runs}] changed since the notebook was last "
          "saved), so it is not what you see: save the notebook, then run this cell again.")
 
 
-def saved_code_cells(path: Path) -> list[tuple[int | None, str]]:
-    """(execution count, source) of each code cell of the notebook file at `path`, as saved."""
-    cells = []
-    for cell in json.loads(path.read_text()).get("cells", []):
-        if cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            count = cell.get("execution_count")
-            cells.append((count if isinstance(count, int) else None,
-                          "".join(source) if isinstance(source, list) else str(source)))
-    return cells
+def saved_cells(path: Path) -> list[tuple[int | None, str]]:
+    """(execution count, source) of each code cell of the notebook as saved; none where it cannot be
+    read as one (grading it then says why)."""
+    try:
+        return [(count, source) for source, count in peek_code_cells(path)]
+    except (ValueError, OSError):
+        return []
 
 
 def normal(source: str) -> str:
@@ -52,7 +50,7 @@ def unsaved_runs(ran: Sequence[str], saved: Sequence[tuple[int | None, str]]) ->
     """The numbers of the runs since the last save whose source the saved notebook does not hold.
 
     ran: the kernel's inputs by execution count, as IPython's `In` (ran[0] is empty, ran[-1] is the
-    cell running now); saved: `saved_code_cells` of the file.
+    cell running now); saved: (execution count, source) of each code cell of the file.
     """
     now = len(ran) - 1
     sources = {normal(source) for _, source in saved}
@@ -101,7 +99,7 @@ def grade_here(notebook: str | Path, *options: str, run: Runner = subprocess.run
         raise FileNotFoundError(f"{path} not found in {Path.cwd()} (where this kernel runs): give the "
                                 f'notebook\'s path, e.g. grade_here("exercises/{path.name}")')
     ran = kernel_inputs()
-    stale = unsaved_runs(ran, saved_code_cells(path)) if ran else []
+    stale = unsaved_runs(ran, saved_cells(path)) if ran else []
     if stale:
         print(STALE.format(name=path.name, runs="], In [".join(map(str, stale))), file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="grade-here-") as tmp:

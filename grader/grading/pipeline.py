@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from grader.core import fallbacks
-from grader.core.config import EXERCISES, REPOSITORY, SUITES, Limits
+from grader.core.config import REPOSITORY, SUITES, Limits
 from grader.core.errors import GraderError, UsageError
 from grader.grading import sources as sources_mod
 from grader.grading.archive import safe_extract
@@ -62,10 +62,7 @@ def locate_sources(job: Job) -> None:
         except ValueError as exc:
             raise UsageError(f"{exc}; give a zip of your exercise files, or a directory") from None
     job.sources, job.selected = sources_mod.locate(path, job.only)
-    if path.is_dir() and not any(source.path for source in job.sources):
-        expected = ", ".join(f"{name}.py" for name in EXERCISES)
-        raise UsageError(f"{job.path} is not a submission: it holds none of the exercise files ({expected}, "
-                         "or the .ipynb of each); give the directory that holds them")
+    sources_mod.require_exercise_files(path, job.sources, named=job.path)
 
 
 def prepare_sources(job: Job) -> None:

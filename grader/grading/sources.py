@@ -225,9 +225,15 @@ def convert_notebook(path: Path) -> Converted:
                                      if cell.cell_type == "code"])
 
 
-def peek_code_cells(path: Path) -> list[tuple[str, Any]]:
-    """The code cells of a version 4 notebook as plain JSON, unvalidated: enough to see whether it holds
-    work without paying nbformat's import (`choose` runs on every `grade`). Raises ValueError."""
+def execution_count(value: Any) -> int | None:
+    """A cell's `execution_count` as saved: a number (Jupyter's `In [n]`), or None for a cell not run."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def peek_code_cells(path: Path) -> list[tuple[str, int | None]]:
+    """(source, execution count) of each code cell of a version 4 notebook, read as plain JSON and
+    unvalidated: enough to see whether it holds work without paying nbformat's import (`choose` runs on
+    every `grade`), or which runs it holds (`notebook.grade_here`). Raises ValueError."""
     notebook = json.loads(path.read_text())
     if not isinstance(notebook, dict) or notebook.get("nbformat") != 4 or not isinstance(notebook.get("cells"), list):
         raise ValueError(f"{path.name} is not a version 4 notebook")
@@ -236,7 +242,7 @@ def peek_code_cells(path: Path) -> list[tuple[str, Any]]:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", "")
             cells.append(("".join(map(str, source)) if isinstance(source, list) else str(source),
-                          cell.get("execution_count")))
+                          execution_count(cell.get("execution_count"))))
     return cells
 
 
@@ -252,18 +258,13 @@ def convert_cells(name: str, cells: list[tuple[str, Any]]) -> Converted:
             lines += ["", *cell_lines(added.rstrip("\n"))]
             where += [None] * (len(lines) - len(where))
             prelude_due = False
-        count = executed if isinstance(executed, int) and not isinstance(executed, bool) else None
+        count = execution_count(executed)
         lines += ["", f"# code cell {number}" + (f" (In [{count}])" if count is not None else "")]
         where += [None, None]
         for line_number, line in enumerate(inert_cell(source), 1):
             lines.append(line)
             where.append(CellLine(number, count, line_number))
     return Converted("\n".join(lines) + "\n", where)
-
-
-def notebook_to_python(path: Path) -> str:
-    """Convert a notebook to Python source, or raise ValueError naming the file and the fix."""
-    return convert_notebook(path).source
 
 
 def in_notebooks(message: str, sources: Sequence[Source]) -> str:
@@ -390,6 +391,15 @@ def locate(path: str | Path, only: Sequence[str] | None = None) -> tuple[list[So
     return [Source(path.stem, path, "the file named on the command line"), *sources], [path.stem]
 
 
+def require_exercise_files(path: Path, found: Sequence[Source], named: Path | None = None) -> None:
+    """UsageError unless `found` (what `locate` found in the directory `path`) holds at least one
+    exercise file; the message names `named` (what the learner gave: a zip unpacked to `path`) or `path`."""
+    if path.is_dir() and not any(source.path for source in found):
+        expected = ", ".join(f"{name}.py" for name in EXERCISES)
+        raise UsageError(f"{named or path} is not a submission: it holds none of the exercise files ({expected}, "
+                         "or the .ipynb of each); give the directory that holds them")
+
+
 def plain_file(path: Path) -> bool:
     """A regular file, not a link to one: links to files outside the submission are never followed."""
     return path.is_file() and not path.is_symlink()
@@ -413,8 +423,9 @@ class Helper:
 class HelperBudget:
     """What is left of the caps on helper files (count and bytes, all together)."""
 
-    files: int = MAX_HELPER_FILES
-    bytes: int = MAX_HELPER_BYTES
+    # Read when a budget is made, not when this module is: the caps are module settings.
+    files: int = field(default_factory=lambda: MAX_HELPER_FILES)
+    bytes: int = field(default_factory=lambda: MAX_HELPER_BYTES)
 
     def take(self, source: Path, relative: Path) -> Helper:
         """One `.py` helper, copied unless it is a link, over the per-file cap or over what is left."""
@@ -453,7 +464,7 @@ def package_helpers(package: Path, relative: Path, budget: HelperBudget, depth: 
 def list_helpers(directory: Path, budget: HelperBudget | None = None) -> list[Helper]:
     """The learner's other modules and packages beside the exercises, each copied or left out (and why):
     what `prepare` copies, so the exercises can import them, and what `grade submit` packs."""
-    budget = budget or HelperBudget(MAX_HELPER_FILES, MAX_HELPER_BYTES)
+    budget = budget or HelperBudget()
     helpers: list[Helper] = []
     for entry in sorted(directory.iterdir()):
         if entry.stem in EXERCISES:
@@ -479,7 +490,7 @@ def prepare(sources: list[Source], src_dir: Path) -> list[Source]:
     Returns the sources with `problem` set where the file could not be used.
     """
     src_dir.mkdir(parents=True, exist_ok=True)
-    budget = HelperBudget(MAX_HELPER_FILES, MAX_HELPER_BYTES)
+    budget = HelperBudget()
     for directory in helper_directories(sources):
         for helper in list_helpers(directory, budget):
             if helper.left_out is None:

@@ -66,11 +66,8 @@ def pack_members(path: Path) -> tuple[list[Member], list[tuple[Path, str]], list
     if path.suffix == ".zip" and path.is_file():
         raise UsageError(f"{path} is already a zip: give the directory that holds your exercise files")
     found, _ = sources_mod.locate(path)
+    sources_mod.require_exercise_files(path, found)
     chosen = [source for source in found if source.path is not None]
-    if not chosen:
-        expected = ", ".join(f"{name}.py" for name in EXERCISES)
-        raise UsageError(f"{path} is not a submission: it holds none of the exercise files ({expected}, "
-                         "or the .ipynb of each); give the directory that holds them")
     refused = []
     for source in chosen:
         assert source.path is not None

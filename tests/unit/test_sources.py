@@ -15,7 +15,7 @@ from grader.grading import sources
 def test_notebook_magics_and_shell_lines_are_stripped(tmp_path):
     cells = split_cells("# %%\n%matplotlib inline\n!pip install numpy\nx = 1\n")
     nbformat.write(build_notebook(cells, "forward"), tmp_path / "forward.ipynb")
-    source = sources.notebook_to_python(tmp_path / "forward.ipynb")
+    source = sources.convert_notebook(tmp_path / "forward.ipynb").source
     compile(source, "forward.py", "exec")
     assert "removed by grade" in source and "x = 1" in source and "get_ipython" not in source.replace(
         "removed by grade (IPython only): get_ipython", "")
@@ -24,7 +24,7 @@ def test_notebook_magics_and_shell_lines_are_stripped(tmp_path):
 def test_a_malformed_notebook_names_the_file_and_the_fix(tmp_path):
     (tmp_path / "forward.ipynb").write_text("{ not json")
     with pytest.raises(ValueError, match="forward.ipynb is not a valid notebook.*submit forward.py"):
-        sources.notebook_to_python(tmp_path / "forward.ipynb")
+        sources.convert_notebook(tmp_path / "forward.ipynb")
 
 
 def test_the_newer_notebook_is_chosen_and_the_reason_given(tmp_path):
@@ -124,7 +124,7 @@ get_ipython().system("ls")
 
 def run_converted(path):
     namespace = {}
-    exec(compile(sources.notebook_to_python(path), str(path.with_suffix(".py")), "exec"), namespace)
+    exec(compile(sources.convert_notebook(path).source, str(path.with_suffix(".py")), "exec"), namespace)
     return namespace
 
 
@@ -185,7 +185,7 @@ def test_an_error_in_a_notebook_names_its_cell_and_line(tmp_path):
 
 
 def test_the_notebooks_own_grade_cell_is_left_out_when_graded(root, tmp_path):
-    source = sources.notebook_to_python(root / "exercises" / "forward.ipynb")
+    source = sources.convert_notebook(root / "exercises" / "forward.ipynb").source
     live = [line for line in source.splitlines() if not line.lstrip().startswith(("#", "pass  #"))]
     assert not any("grader" in line or "grade_here" in line for line in live)
     assert "removed by grade (the grading cell)" in source
