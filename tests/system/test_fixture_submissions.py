@@ -6,6 +6,7 @@ these tests look at what their own gradings started, never at the rest of the ma
 grading running beside them changes nothing here. How long gradings take is for the benchmarks.
 """
 
+import dataclasses
 import json
 import os
 import socket
@@ -30,14 +31,14 @@ REQUIRED_MISCONCEPTIONS = {
 
 
 CANARY = Path("/tmp/grader-canary.txt")
-LISTEN_PORT = 47811  # the "network" fixture tries to reach the grader's machine on this port
 
 
 class Listener:
     """A TCP server on the grader's loopback that records every connection a worker makes to it."""
 
-    def __init__(self, port):
-        self.server = socket.create_server(("127.0.0.1", port))
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))  # a free port: other test runs may listen beside
+        self.port = self.server.getsockname()[1]
         self.server.settimeout(0.2)
         self.connections, self.running = 0, True
         self.thread = threading.Thread(target=self.serve, daemon=True)
@@ -57,20 +58,28 @@ class Listener:
         self.server.close()
 
 
+def aimed_at(fixture, port):
+    """`fixture` with its `listen_port.py` (the "network" attack's target) naming `port`."""
+    if "listen_port.py" not in fixture.files:
+        return fixture
+    return dataclasses.replace(fixture, files={**fixture.files, "listen_port.py": f"PORT = {port}\n"})
+
+
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory, observe, observed):
     """Every fixture graded, with a canary file and a listening port for the attacks to aim at:
     {"reports": {name: report}, "connections": how many reached the port, "observed": {name: what the
     observer saw that grading leave running}}."""
     CANARY.write_text("canary")
-    listener = Listener(LISTEN_PORT)
+    listener = Listener()
     observations = tmp_path_factory.mktemp("observed")
+    fixtures = [aimed_at(fixture, listener.port) for fixture in FIXTURES]
 
     def wrap(name, command):
         return observe(observations / f"{name}.json", command)
 
     try:
-        reports = grade_fixtures([*REFERENCE, *FIXTURES], tmp_path_factory.mktemp("fixtures"), jobs=2, wrap=wrap)
+        reports = grade_fixtures([*REFERENCE, *fixtures], tmp_path_factory.mktemp("fixtures"), jobs=2, wrap=wrap)
         after = grade_fixtures([Fixture(name="reference-after-bombs")], tmp_path_factory.mktemp("after"), wrap=wrap)
     finally:
         listener.close()

@@ -3,6 +3,8 @@
 - The learner's release (`grade release OUT`), installed as its README says (`.venv/bin/pip install .` in
   OUT: a wheel built and installed, not an editable install) into a fresh virtual environment, then graded
   as its workflow and its README say, with a PATH that does not hold this test's environment.
+- The same release as a source distribution (built with setuptools' own PEP 517 hook, as `python -m build
+  --sdist` would), installed with `pip install rnn_autograder-VERSION.tar.gz` and graded.
 - The Gradescope bundle (`grade release --gradescope ZIP`): its `setup.sh` run as Gradescope runs it, then
   its `run_autograder`, in a directory laid out like /autograder (AUTOGRADER_ROOT). Not covered: the
   apt-get line (a stand-in records it), the Ubuntu image and its python3.11 (a stand-in makes the virtual
@@ -17,6 +19,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 
 import jsonschema
@@ -141,6 +144,36 @@ def test_the_reference_copied_over_the_exercises_gets_full_public_marks(installe
     assert report["score"] == report["max_score"] > 0 and not report["hidden_suites"]
     assert {t["visibility"] for t in report["tests"]} == {"public"}
     assert all(t["status"] == "passed" for t in report["tests"]), said
+
+
+def test_a_source_distribution_of_the_release_installs_and_grades(installed, make_venv, root, tmp_path):
+    out, _, home = installed
+    # The release as `grade release` wrote it: not what the other tests added at its top (.venv, reports/).
+    source = shutil.copytree(out, tmp_path / "release",
+                             ignore=lambda where, names: {".venv", "reports", "build"} & set(names) if where == str(out)
+                             else ())
+    build_sdist = "from setuptools import build_meta; print(build_meta.build_sdist('dist'))"
+    done, said = run([sys.executable, "-c", build_sdist], cwd=source, env=environment(home, **OFFLINE_PIP))
+    assert done.returncode == 0, said
+    sdist = source / "dist" / done.stdout.split()[-1]
+    with tarfile.open(sdist) as archive:
+        names = archive.getnames()
+    assert any(name.endswith("grader/untrusted/worker.py") for name in names), names
+    assert any("grader/suites/public/" in name for name in names), names
+    assert not any("hidden" in name or "solutions/" in name for name in names), names
+    venv = make_venv(tmp_path / "venv")
+    done, said = run([venv / "bin" / "pip", "install", sdist], cwd=home, env=environment(home, **OFFLINE_PIP))
+    assert done.returncode == 0, said
+    done, said = run([venv / "bin" / "python", "-c", WHERE_IS_GRADER], cwd=home, env=environment(home))
+    assert done.stdout.split() == [str(site_packages(venv) / "grader" / "__init__.py"), "None"], said
+    solved = shutil.copytree(out / "exercises", tmp_path / "solved")
+    for module in EXERCISES:
+        shutil.copyfile(root / "solutions" / f"{module}.py", solved / f"{module}.py")
+    done, said = run(["grade", solved, "--json", tmp_path / "r.json"], cwd=home, env=environment(home, venv / "bin"))
+    assert done.returncode == 0, said
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["environment"]["isolation"] == "bubblewrap", said
+    assert report["score"] == report["max_score"] > 0 and not report["hidden_suites"], said
 
 
 def test_the_sandbox_hides_the_installed_grader_at_every_path_it_shows_site_packages(installed, tmp_path):
