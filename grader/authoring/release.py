@@ -31,14 +31,51 @@ LEARNER_GRADER = ("__init__.py", "cli.py", "core", "untrusted", "isolation", "gr
                   "suites/__init__.py", "suites/pytest.ini", "suites/public")
 LEARNER_README = """# RNN exercises
 
-Install once (Python 3.11+):
+Three exercises on recurrent neural networks: a one-hot encoding of characters (`encoding`), the
+forward pass of a simple RNN in numpy (`forward`), and a Keras model that learns to predict the next
+letter of a word (`next_letter`). Each is a notebook in `exercises/`, with the same exercise as a
+`.py` file beside it if you prefer an editor. Every command below works as written, from this
+directory.
 
-    python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/grade
+## 1. Install, once (Python 3.11+)
 
-Open `exercises/encoding.ipynb`, `exercises/forward.ipynb` and `exercises/next_letter.ipynb` (or the
-`.py` files beside them), replace each `raise NotImplementedError(...)` with your code, and run
-`grade` (all exercises), `grade exercises/forward.py` (one) or `grade --only forward`.
-These are the public checks; your instructor grades with more.
+```sh
+python3 -m venv .venv
+.venv/bin/pip install .
+.venv/bin/python -m ipykernel install --user --name rnn-exercises --display-name "RNN exercises"
+```
+
+The last line lets Jupyter (JupyterLab, Notebook or VS Code) run the notebooks with this
+environment's Python, the one the grader is installed in.
+
+## 2. Work
+
+Open `exercises/encoding.ipynb` in Jupyter and choose the kernel "RNN exercises". Read the text,
+then replace each `raise NotImplementedError(...)` with your code; the docstrings give the shapes.
+Then `forward.ipynb`, then `next_letter.ipynb`.
+
+## 3. Check
+
+In the notebook: save it, then run its last cell. It grades the saved notebook and shows what to
+fix under the cell. In a terminal:
+
+```sh
+.venv/bin/grade
+.venv/bin/grade exercises/forward.ipynb
+.venv/bin/grade --only forward
+```
+
+grade every exercise, one exercise, or only the numpy forward pass (under a second). These are the
+public checks; your instructor grades with more. `.venv/bin/grade --help` lists the options.
+
+## 4. Submit
+
+```sh
+.venv/bin/grade submit
+```
+
+packs exactly what will be graded (your notebooks or `.py` files, and any helper modules beside
+them) into `submission.zip`, checks it once more, and says what it holds. Upload that file.
 """
 
 

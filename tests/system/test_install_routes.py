@@ -10,14 +10,13 @@
   apt-get line (a stand-in records it), the Ubuntu image and its python3.11 (a stand-in makes the virtual
   environment from this one's Python), Gradescope's container and network.
 
-A fresh virtual environment gets this (tox) environment's packages as hard links (the same files: nothing is
-downloaded), without this checkout's editable install of the grader, so the only grader it has is the
-one installed by the route under test; pip runs offline (PIP_NO_INDEX) and builds without isolation.
+A fresh virtual environment (tests/make_venv.py) gets this (tox) environment's packages as hard links,
+without this checkout's editable install of the grader, so the only grader it has is the one installed by
+the route under test; pip runs offline (PIP_NO_INDEX) and builds without isolation.
 """
 
 import json
 import shutil
-import subprocess
 import sys
 import tarfile
 import zipfile
@@ -27,75 +26,11 @@ import pytest
 import yaml
 
 from grader.core.config import EXERCISES, PACKAGE_DIR
+from tests.routes import OFFLINE_PIP, WHERE_IS_GRADER, environment, make_venv, python_stand_in, run, site_packages
 
 GRADESCOPE_SCHEMA = PACKAGE_DIR / "reports" / "formats" / "gradescope.schema.json"
-# `python make_venv.py DIR`: a virtual environment at DIR made from this one's Python, holding this one's
-# packages as hard links (copies across filesystems) but not this checkout's editable grader, with the `pip`
-# command a venv has.
-MAKE_VENV = '''
-import os, shutil, subprocess, sys, sysconfig
-from pathlib import Path
-
-venv = Path(sys.argv[1]).absolute()
-subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-python = venv / "bin" / "python"
-purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                         check=True, capture_output=True, text=True).stdout.strip()
-
-
-def link(source, target):
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
-shutil.copytree(sysconfig.get_paths()["purelib"], purelib, symlinks=True, dirs_exist_ok=True, copy_function=link,
-                ignore=shutil.ignore_patterns("__editable__*", "rnn_autograder-*"))
-for name in ("pip", "pip3"):
-    (venv / "bin" / name).write_text(f"#!{python}\\nimport sys\\nfrom pip._internal.cli.main import main\\n"
-                                     "sys.exit(main())\\n")
-    (venv / "bin" / name).chmod(0o755)
-'''
-OFFLINE_PIP = {"PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-# Where `import grader` leads, and whether it has the batch (the instructor's repository does, a release not).
-WHERE_IS_GRADER = ("import grader, importlib.util; print(grader.__file__); "
-                   "print(importlib.util.find_spec('grader.batch'))")
-
-
-def environment(home, *path, **extra):
-    """A fresh user's environment: `path` then the system's on PATH, nothing of this test run's (no tox
-    environment, VIRTUAL_ENV or PYTHONPATH)."""
-    home.mkdir(exist_ok=True)
-    return {"PATH": ":".join([*map(str, path), "/usr/bin", "/bin"]), "HOME": str(home), "LANG": "C.UTF-8",
-            "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
-
-
-def run(command, **kwargs):
-    done = subprocess.run(list(map(str, command)), capture_output=True, text=True, timeout=900, **kwargs)
-    return done, f"{done.args}\nexit {done.returncode}\n{done.stdout}\n{done.stderr}"
-
-
-def site_packages(venv):
-    return venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-
-
 @pytest.fixture(scope="module")
-def make_venv(tmp_path_factory):
-    script = tmp_path_factory.mktemp("tools") / "make_venv.py"
-    script.write_text(MAKE_VENV)
-
-    def make(venv):
-        done, said = run([sys.executable, script, venv])
-        assert done.returncode == 0, said
-        return venv
-
-    make.script = script
-    return make
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory, grade_cli, make_venv):
+def installed(tmp_path_factory, grade_cli):
     """The learner's release in OUT, installed as its README says: `.venv/bin/pip install .` in OUT."""
     out = tmp_path_factory.mktemp("learner") / "rnn-exercises"
     done = grade_cli("release", out, "--no-validate")
@@ -152,7 +87,7 @@ def grade_the_reference(out, venv, home, root, tmp_path):
     assert all(t["status"] == "passed" for t in report["tests"]), said
 
 
-def test_a_source_distribution_of_the_release_installs_and_grades(installed, make_venv, root, tmp_path):
+def test_a_source_distribution_of_the_release_installs_and_grades(installed, root, tmp_path):
     out, _, home = installed
     # The release as `grade release` wrote it: not what the other tests added at its top (.venv, reports/).
     source = shutil.copytree(out, tmp_path / "release",
@@ -223,7 +158,7 @@ def test_a_checkout_inside_the_virtual_environment_is_refused_with_the_way_out(i
     assert "INTERNALERROR" not in said and "install the grader in a virtual environment" not in said, said
 
 
-def test_the_gradescope_bundle_sets_up_and_grades_as_on_gradescope(grade_cli, make_venv, root, tmp_path):
+def test_the_gradescope_bundle_sets_up_and_grades_as_on_gradescope(grade_cli, root, tmp_path):
     bundle = tmp_path / "autograder.zip"
     done = grade_cli("release", "--gradescope", bundle, "--no-validate")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -236,12 +171,8 @@ def test_the_gradescope_bundle_sets_up_and_grades_as_on_gradescope(grade_cli, ma
     stand_ins = tmp_path / "stand-ins"
     stand_ins.mkdir()
     (stand_ins / "apt-get").write_text('#!/bin/sh\necho "$@" >> "$AUTOGRADER_ROOT/apt-get.log"\n')
-    (stand_ins / "python3.11").write_text(
-        '#!/bin/sh\n# Ubuntu\'s python3.11 as setup.sh uses it: -m venv DIR, and DIR only inside AUTOGRADER_ROOT\n'
-        'case "$1 $2 $3" in "-m venv $AUTOGRADER_ROOT"/*) ;; *) echo "python3.11 stand-in: refused $*" >&2; '
-        f'exit 1;; esac\nexec {sys.executable} {make_venv.script} "$3"\n')
-    for stand_in in stand_ins.iterdir():
-        stand_in.chmod(0o755)
+    (stand_ins / "apt-get").chmod(0o755)
+    python_stand_in(stand_ins, "python3.11", venv_under=f"{autograder}/")  # Ubuntu's, as setup.sh uses it
     home = tmp_path / "home"
     done, said = run([autograder / "source" / "setup.sh"], cwd=autograder / "source",
                      env=environment(home, stand_ins, AUTOGRADER_ROOT=str(autograder), **OFFLINE_PIP))

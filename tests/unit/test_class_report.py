@@ -44,3 +44,13 @@ def test_a_class_with_nothing_graded_has_no_mean():
     summary = class_report.summarize({"kit": result(None, "kit", "crash", "grader error")})
     assert summary["mean_percent"] is None and summary["median_percent"] is None
     assert summary["misconceptions"] == [] and summary["pass_rate"] == {}
+
+
+def test_parametrized_checks_keep_their_parameters_in_the_terminal_table():
+    """A check's parameters are part of its unique name: `[mixed]` is shown, not taken for rich markup."""
+    summary = class_report.summarize({"amy": result(None, "amy", "crash", "grader error")})
+    summary["pass_rate"] = {"hidden/encoding/test_rejects[mixed]": 0.5, "hidden/encoding/test_rejects[unknown]": 0.5}
+    console = Console(record=True, width=120)
+    class_report.render(summary, console)
+    shown = console.export_text()
+    assert "test_rejects[mixed]" in shown and "test_rejects[unknown]" in shown, shown
