@@ -1,7 +1,6 @@
 """What a class's results add up to: the gradebook and the summary (distribution, pass rates,
 most frequent misconceptions), as files and as terminal tables."""
 
-import json
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -12,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.batch import class_page
+from grader.reports import strict_json
 from grader.reports.formats import gradebook
 
 BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 40), (40, 50), (50, 60), (60, 70), (70, 80), (80, 90), (90, 101)]
@@ -51,7 +51,7 @@ def write(results: dict[str, dict[str, Any]], out_dir: Path) -> dict[str, Any]:
     learner) into `out_dir`; return the summary."""
     summary = summarize(results)
     (out_dir / "gradebook.csv").write_text(gradebook_csv(results))
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out_dir / "summary.json").write_text(strict_json.dumps(summary))
     class_page.write_pages(results, summary, out_dir)
     return summary
 

@@ -23,9 +23,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from grader.batch import class_report, runner
 from grader.batch.pool import SLOTS
-from grader.batch.submissions import BatchOptions, Submission, content_key, discover, grading_key, shard
+from grader.batch.submissions import BatchOptions, Submission, content_key, discover, grading_key, id_warning, shard
 from grader.core.errors import UsageError
 from grader.core.exits import EXIT_OK
+from grader.core.sanitise import for_terminal
 from grader.core.status import RowStatus
 from grader.grading.command import grade_parser
 from grader.reports import formats
@@ -51,7 +52,11 @@ def batch_parser() -> argparse.ArgumentParser:
 def run_batch(args: argparse.Namespace, grade_args: list[str], console: Console) -> int:
     # Absolute paths: each submission is graded by a process with another working directory (a grade
     # process runs in the repository; a Dask worker, on any machine sharing the filesystem, in its own).
-    submissions = shard(discover(os.path.abspath(args.submissions)), args.shard)
+    found = discover(os.path.abspath(args.submissions))
+    warning = id_warning(found)
+    if warning:
+        console.print(f"[yellow]{escape(warning)}[/yellow]", soft_wrap=True, highlight=False)
+    submissions = shard(found, args.shard)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     options = BatchOptions(grade_args=grade_args, budget_s=args.budget, jobs=args.jobs,
@@ -84,7 +89,7 @@ def run_jobs(todo: list[Submission], options: BatchOptions,
     """Yield (submission, result) as each finishes, from the local pool or from Dask."""
     if not todo:
         return
-    arguments = [(str(s.path), s.kind, options.grade_args, options.budget_s, options.preload) for s in todo]
+    arguments = [(s, options.grade_args, options.budget_s, options.preload) for s in todo]
     if dask_address:
         yield from run_on_dask(todo, arguments, dask_address)
         return
@@ -159,9 +164,9 @@ class ProgressDisplay:
         elapsed = time.monotonic() - self.started
         left = elapsed / self.count * (self.total - self.count)
         reason = f" - {textwrap.shorten(data['reason'], 100, placeholder=' ...')}" if data["reason"] else ""
-        self.console.print(escape(f"[{self.count}/{self.total}] {data['id']}: {score} ({data['duration_s']:.1f} s)"
-                                  f"{reason}; {not_graded} not graded, about {left:.0f} s left"),
-                           highlight=False, soft_wrap=True)
+        self.console.print(for_terminal(f"[{self.count}/{self.total}] {data['id']}: {score} "
+                                        f"({data['duration_s']:.1f} s){reason}; {not_graded} not graded, "
+                                        f"about {left:.0f} s left"), soft_wrap=True)
 
 
 def merge_parser() -> argparse.ArgumentParser:
@@ -218,5 +223,5 @@ def main_merge_lms(argv: list[str], console: Console) -> int:
     formats.write(merged, args.out)
     console.print(f"wrote {args.out}")
     for submission in unmatched:
-        console.print(f"[yellow]no Canvas student has {args.id_column} {submission!r}[/yellow]")
+        console.print(for_terminal(f"no Canvas student has {args.id_column} {submission!r}"), style="yellow")
     return EXIT_OK

@@ -17,13 +17,13 @@ from typing import Any
 
 from grader.batch.grade_server import ForkedGrade, GradeServer
 from grader.batch.pool import SLOTS, Slot
-from grader.batch.submissions import Submission, submission_id, unpack
+from grader.batch.submissions import Submission, unpack
 from grader.core.config import REPOSITORY
 from grader.core.exits import EXIT_USAGE
 from grader.core.fallbacks import Fallbacks
 from grader.core.status import RowStatus, Status
 from grader.isolation.processes import die_with_parent, kill_group
-from grader.reports import formats
+from grader.reports import formats, strict_json
 
 # Grade processes in flight, so an interrupted batch can stop them.
 RUNNING: set[ForkedGrade | subprocess.Popen[str]] = set()
@@ -41,7 +41,7 @@ def reason_of(report: dict[str, Any]) -> str:
     return f"{errors[0]['exercise']}: {errors[0]['message'][:160]}" if errors else ""
 
 
-def grade_submission(path: str | Path, kind: str, grade_args: list[str], budget_s: float,
+def grade_submission(submission: Submission, grade_args: list[str], budget_s: float,
                      use_preload: bool = True) -> dict[str, Any]:
     """Grade one submission in a `grade` process of its own; return a JSON-ready result (never raises).
 
@@ -53,22 +53,21 @@ def grade_submission(path: str | Path, kind: str, grade_args: list[str], budget_
     record = Fallbacks()
     try:
         if not use_preload:
-            return grade_in_process(path, kind, grade_args, budget_s, None, None, record)
+            return grade_in_process(submission, grade_args, budget_s, None, None, record)
         slot = SLOTS.acquire(grade_args, record)
         try:
-            return grade_in_process(path, kind, grade_args, budget_s, slot, SLOTS.grader if slot else None, record)
+            return grade_in_process(submission, grade_args, budget_s, slot, SLOTS.grader if slot else None, record)
         finally:
             if slot:
                 SLOTS.release(slot)
     except Exception as exc:  # a grader bug met on one submission must not stop the rest of the class
-        return result(Submission(submission_id(Path(path)), Path(path), kind), RowStatus.CRASH,
+        return result(submission, RowStatus.CRASH,
                       f"grader error: {type(exc).__name__}: {str(exc)[:200]} (please report it)", None, started)
 
 
-def grade_in_process(path: str | Path, kind: str, grade_args: list[str], budget_s: float, slot: Slot | None,
+def grade_in_process(submission: Submission, grade_args: list[str], budget_s: float, slot: Slot | None,
                      grader: GradeServer | None, record: Fallbacks) -> dict[str, Any]:
     started = time.monotonic()
-    submission = Submission(submission_id(Path(path)), Path(path), kind)
     with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
         unpacked = Path(tmp) / "unpacked"
         unpacked.mkdir()
@@ -77,7 +76,7 @@ def grade_in_process(path: str | Path, kind: str, grade_args: list[str], budget_
         except ValueError as exc:
             return result(submission, RowStatus.NOT_A_SUBMISSION, str(exc), None, started)
         report_path = Path(os.path.abspath(tmp)) / "report.json"
-        # The grade process runs in REPOSITORY, not here: give it absolute paths (a relative `path` is this
+        # The grade process runs in REPOSITORY, not here: give it absolute paths (a relative path is this
         # process's, as in the local pool; `grade batch` sends Dask workers absolute ones).
         process = start_grade([os.path.abspath(target), "--json", str(report_path), "--quiet", *grade_args], slot,
                               grader, record)
@@ -121,13 +120,15 @@ def start_grade(args: list[str], slot: Slot | None, grader: GradeServer | None,
 
 def result(submission: Submission, status: RowStatus, reason: str, report: dict[str, Any] | None,
            started: float) -> dict[str, Any]:
+    """The row of `submission`; its reason starts with why its id is not its usual one, if it is not."""
+    reason = "; ".join(part for part in (submission.note, reason) if part)
     return {"id": submission.id, "submission": str(submission.path), "status": status, "reason": reason,
             "duration_s": round(time.monotonic() - started, 3), "report": report}
 
 
 def write_result(results_dir: str | Path, data: dict[str, Any]) -> None:
     """Write one result atomically: a crash or kill -9 leaves the old file or the new one, never half."""
-    formats.write(json.dumps(data, indent=1) + "\n", Path(results_dir) / f"{data['id']}.json")
+    formats.write(strict_json.dumps(data, indent=1), Path(results_dir) / f"{data['id']}.json")
 
 
 def load_results(results_dir: str | Path) -> dict[str, dict[str, Any]]:

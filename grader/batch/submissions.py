@@ -2,8 +2,9 @@
 
 Each entry of the submissions directory is one learner's work: a directory, a `.zip` (unpacked by
 `grading.archive.safe_extract`: no absolute or `..` paths, no links, a size cap) or a single `.ipynb` holding every
-exercise. A result is keyed by a hash of the submission's content and of everything that decides
-its grade (suites, solutions, grader code, options), so a batch run again grades only what changed.
+exercise. Each gets an id of its own (`distinct_ids`), which names its result (`RESULTS/<id>.json`) and
+its gradebook row. A result is keyed by a hash of the submission's content and of everything that
+decides its grade (suites, solutions, grader code, options), so a batch run again grades only what changed.
 """
 
 import hashlib
@@ -23,6 +24,8 @@ from grader.grading.sources import present
 if TYPE_CHECKING:
     from hashlib import _Hash
 
+# RESULTS/summary.json and summary.html are the class's: a learner's result must not take their name.
+RESERVED_IDS = frozenset({"summary"})
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Submission:
     path: Path
     kind: str  # "directory", "zip", "notebook" or "other"
     key: str = ""
+    note: str = ""  # why `id` is not the entry's usual one (see `distinct_ids`); its row's reason starts with it
 
 
 @dataclass
@@ -45,9 +49,24 @@ class BatchOptions:
     preload: bool = True  # not part of the key: it changes the speed, never the grade
 
 
+def sanitise(name: str) -> str:
+    """`name` as a file name on any system: every character but letters, digits, `_`, `.`, `-` becomes `_`."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "unnamed"
+
+
 def submission_id(path: Path) -> str:
-    stem = path.name if path.is_dir() else path.stem
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) or "unnamed"
+    """An entry's usual id: its sanitised name, without `.zip` or `.ipynb` for a file."""
+    return sanitise(path.name if path.is_dir() else path.stem)
+
+
+def kind_of(path: Path) -> str:
+    if path.is_dir():
+        return "directory"
+    # Only a regular file is a zip or a notebook: a pipe or a link to nothing named .zip would hang or
+    # fail the read that keys it.
+    if path.is_file() and path.suffix in (".zip", ".ipynb"):
+        return "zip" if path.suffix == ".zip" else "notebook"
+    return "other"
 
 
 def discover(root: str | Path) -> list[Submission]:
@@ -55,14 +74,58 @@ def discover(root: str | Path) -> list[Submission]:
     root = Path(root)
     if not root.is_dir():
         raise UsageError(f"{root} is not a directory of submissions (one sub-directory, .zip or .ipynb each)")
+    return distinct_ids([path for path in root.iterdir() if not path.name.startswith(".")])
+
+
+def distinct_ids(paths: list[Path]) -> list[Submission]:
+    """A Submission per entry, sorted by id, no two with one id (one would overwrite the other's result).
+
+    An entry keeps its usual id (`submission_id`) unless another entry's is the same, or it is reserved;
+    then each of those entries takes its whole sanitised name (`alice/` is alice, `alice.zip` is
+    alice.zip), numbered where even that is taken (`alice_bob/` is alice_bob, `alice bob/` alice_bob-2),
+    and its `note` says so. The ids follow from the entries' names alone, so every shard agrees.
+    """
+    groups: dict[str, list[Path]] = {}
+    for path in sorted(paths):
+        groups.setdefault(submission_id(path), []).append(path)
+    clashing = {usual for usual, group in groups.items() if len(group) > 1 or usual in RESERVED_IDS}
+    taken = (set(groups) - clashing) | RESERVED_IDS
     found = []
-    for path in sorted(root.iterdir()):
-        if path.name.startswith("."):
+    for usual, group in groups.items():
+        if usual not in clashing:
+            found.append(Submission(usual, group[0], kind_of(group[0])))
             continue
-        kind = ("directory" if path.is_dir() else "zip" if path.suffix == ".zip"
-                else "notebook" if path.suffix == ".ipynb" else "other")
-        found.append(Submission(submission_id(path), path, kind))
-    return found
+        why = (f"the entries {', '.join(map(entry_name, group))} would all have the id {usual}" if len(group) > 1
+               else f"the id {usual} is the class summary's (RESULTS/{usual}.json)")
+        # An entry whose name is an id as it is keeps it before one whose name had to be sanitised.
+        for path in sorted(group, key=lambda p: (sanitise(p.name) != p.name, p.name)):
+            unique = unused(sanitise(path.name), taken)
+            taken.add(unique)
+            found.append(Submission(unique, path, kind_of(path), note=f"{why}: this entry's id is {unique}"))
+    return sorted(found, key=lambda s: s.id)
+
+
+def entry_name(path: Path) -> str:
+    return f"{path.name}/" if path.is_dir() else path.name
+
+
+def unused(wanted: str, taken: set[str]) -> str:
+    """`wanted`, or the first of wanted-2, wanted-3, ... that is not `taken`."""
+    number = 2
+    candidate = wanted
+    while candidate in taken:
+        candidate, number = f"{wanted}-{number}", number + 1
+    return candidate
+
+
+def id_warning(submissions: list[Submission]) -> str:
+    """One line naming every entry whose id is not its usual one and the id it got; "" if there is none."""
+    renamed = [s for s in submissions if s.note]
+    if not renamed:
+        return ""
+    return ("warning: entries whose names would share an id (or take the class summary's) got one each: "
+            + ", ".join(f"{entry_name(s.path)} -> {s.id}" for s in renamed)
+            + "; their gradebook rows say so (rename an entry to choose its id)")
 
 
 def shard(submissions: list[Submission], spec: str | None) -> list[Submission]:
@@ -93,10 +156,12 @@ def grading_key(options: BatchOptions) -> str:
 
 
 def content_key(submission: Submission, grading: str) -> str:
-    digest = hashlib.sha256(grading.encode())
+    # The note is part of the row: an entry whose id clash appears or goes is graded again, so its row
+    # says so. An empty note leaves every other key as it was.
+    digest = hashlib.sha256(grading.encode() + submission.note.encode())
     if submission.path.is_dir():
         hash_tree(digest, submission.path)
-    else:
+    elif submission.path.is_file():  # a pipe would hang the read, a link to nothing fail it
         digest.update(submission.path.read_bytes())
     return digest.hexdigest()[:32]
 
@@ -112,4 +177,7 @@ def unpack(submission: Submission, into: Path) -> Path:
         return into
     if submission.kind == "zip":
         return safe_extract(submission.path, into)
+    if submission.path.suffix in (".zip", ".ipynb"):
+        raise ValueError(f"not a submission: {submission.path.name} is not a regular file (a pipe, a device or a "
+                         f"link to nothing): put the {submission.path.suffix} file itself in the submissions directory")
     raise ValueError(f"not a submission: {submission.path.name} is neither a directory, a .zip nor an .ipynb")

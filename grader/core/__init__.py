@@ -1,4 +1,5 @@
-"""Shared by every trusted process: configuration, errors, statuses and the record of fallbacks.
+"""Shared by every trusted process: configuration, errors, statuses, the record of fallbacks and the
+sanitiser of learner text.
 
 Nothing here starts a process or touches learner code; everything else in `grader` may import it,
 and it imports nothing else of `grader` (the lowest layer of the import-linter contract). The

@@ -26,10 +26,12 @@ HASH_SEEDS = (0, 1, 2, 3)
 # How numpy and TensorFlow run in learner workers (and in the benchmarks and calibration that must
 # match them). The arrays and models are tiny: one thread is as fast alone and much faster when two
 # gradings share two cores; Eigen's kernels instead of oneDNN's train faster here. An OpenBLAS
-# thread pool doubles numpy's import cost in every fresh worker (docs/performance.md).
+# thread pool doubles numpy's import cost in every fresh worker (docs/performance.md). glibc reserves a
+# 64 MiB malloc arena per thread, which uses no memory but counts against the address-space cap that
+# bounds a worker without a cgroup (isolation/limits.py): two arenas are plenty for one busy thread.
 NUMERIC_SETTINGS = {
     "TF_CPP_MIN_LOG_LEVEL": "3", "TF_DETERMINISTIC_OPS": "1", "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+    "TF_ENABLE_ONEDNN_OPTS": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2",
 }
 
 

@@ -8,9 +8,11 @@
   mistake by its id, `ModelRejected` and `DeviceCheckFailed` say why a model could not be judged.
 """
 
+import builtins
 import re
 from typing import Any
 
+from grader.core import sanitise
 from grader.core.status import Status
 
 
@@ -37,9 +39,8 @@ class UnsafeOutput(Exception):
 class SubmissionProblem(Exception):
     """Something about the learner's code, not the grader: reported in the test that hit it.
 
-    `message` may quote the learner's exception text; `public_message` never holds more than the
-    exception's type and the learner's own source line (and, for a failed import, a fixed sentence),
-    so it is safe to show for hidden tests.
+    `message` may quote the learner's exception text; `public_message` holds nothing that learner
+    code chose, so it is safe to show for hidden tests.
     """
 
     status = Status.ERROR
@@ -59,17 +60,22 @@ MISSING_MODULE = re.compile(r"No module named '([A-Za-z_][\w.]*)'")
 class LearnerError(SubmissionProblem):
     """The learner's function raised an exception (or importing the learner's module did).
 
-    A failed import (`import_failed`) is an error of the code, never a mistake that a check diagnoses:
-    its message names the missing module and what the grading environment has instead; the public
-    message says the same without the module's name (learner code chooses it, from any input).
+    Every field of the worker's report is learner-controlled: each passes `sanitise.clean` here, and
+    the public message names only `builtin_type` (`grading.outcomes.hidden_crash` adds the learner's
+    line). A failed import (`import_failed`) is an error of the code, never a mistake that a check
+    diagnoses: its message names the missing module and what the grading environment has instead.
+
+    what: the call, in the grader's words ("forward.rnn_step()"); error: the worker's {"type",
+    "message", "where", "mro"}.
     """
 
     def __init__(self, what: str, error: dict[str, Any]):
-        self.type_name = str(error.get("type", "Exception"))
+        self.type_name = sanitise.clean(error.get("type") or "Exception", sanitise.TYPE_NAME_CHARS)
+        self.builtin_type = builtin_ancestor(error.get("mro"), self.type_name)
+        self.where = sanitise.clean(error.get("where") or "", sanitise.PLACE_CHARS)
         self.import_failed = self.type_name in IMPORT_FAILURES
-        where = f" at {error['where']}" if error.get("where") else ""
-        text = str(error.get("message", ""))
-        message, public = f"{what} raised {self.type_name}{where}: {text}", f"{what} raised {self.type_name}{where}"
+        text = sanitise.clean(error.get("message") or "", sanitise.TEXT_CHARS)
+        message = f"{what} raised {self.type_name}{f' at {self.where}' if self.where else ''}: {text}"
         if self.import_failed:
             found = MISSING_MODULE.match(text)
             message += (f". The module {found.group(1)} is not available in the grading environment, which has "
@@ -77,8 +83,19 @@ class LearnerError(SubmissionProblem):
                         "the exercise files" if found else
                         f". An import failed: the grading environment has only {GRADING_ENVIRONMENT}, and the "
                         "modules handed in beside the exercise files")
-            public += f": an import failed; the grading environment has only {GRADING_ENVIRONMENT}"
-        super().__init__(message, public)
+        super().__init__(message, f"{what} raised {self.builtin_type}")
+
+
+# Python's own exception types: the only type names a hidden check shows.
+BUILTIN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
+                               if isinstance(value, type) and issubclass(value, BaseException))
+
+
+def builtin_ancestor(mro: object, type_name: str) -> str:
+    """The first of Python's own exception types in `mro` (the names the worker reports for the
+    exception's class, itself first; just `type_name` if it reported none), else "Exception"."""
+    names = mro if isinstance(mro, list) else [type_name]
+    return next((name for name in names if isinstance(name, str) and name in BUILTIN_EXCEPTIONS), "Exception")
 
 
 class TimeLimit(SubmissionProblem):

@@ -6,11 +6,14 @@ other checks), it reads one JSON request per line on stdin,
     {"model": PATH.keras, "x": PATH.npy, "out": DIR}
 
 and answers one JSON line: {"ok": true, "devices": [...], "gpu_present": bool} after writing
-`DIR/device-0.npy` and `DIR/device-1.npy`, or {"ok": false, "error": "..."}. With a GPU the two
+`DIR/device-0.npy` and `DIR/device-1.npy`, {"ok": false, "rejected": "..."} for a saved model it refuses
+to load (the learner's fault, in the learner's words), or {"ok": false, "error": "..."}. With a GPU the two
 devices are the CPU and the GPU; without one the CPU is split into two logical devices, so the same
 code path runs and the report says that no GPU was present. TF32 is off so float32 matmuls are exact.
-The `.keras` archive is checked (members, sizes, allow-listed config) before Keras loads it with
-`safe_mode=True`.
+The `.keras` archive is checked (`archive.py`: members, sizes, the exercise's architecture for the V
+letters of `x`, the weight file's shapes) before Keras loads it with `safe_mode=True`. The process runs
+under the memory limits the grade process set (`client.py: checker_rlimits` and a memory cgroup), in case a
+model slips past the checks.
 """
 
 import json
@@ -21,6 +24,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
+from grader.core.errors import ModelRejected
 from grader.device.archive import check_archive
 from grader.isolation.servers import fork_per_request
 
@@ -40,9 +44,9 @@ def configure_devices(tf: ModuleType) -> tuple[list[str], bool]:
 
 
 def run(request: dict[str, Any], tf: ModuleType, keras: ModuleType, np: ModuleType, devices: list[str]) -> list[str]:
-    check_archive(request["model"])
+    x = np.load(request["x"], allow_pickle=False)  # the grade process wrote it: its V is the one the model must take
+    check_archive(request["model"], x.shape[-1])
     model = keras.saving.load_model(request["model"], safe_mode=True, compile=False)
-    x = np.load(request["x"], allow_pickle=False)
     placed = []
     for i, device in enumerate(devices):
         with tf.device(device):
@@ -57,6 +61,8 @@ def answer(line: str | bytes, tf: ModuleType, keras: ModuleType, np: ModuleType,
     try:
         placed = run(json.loads(line), tf, keras, np, devices)
         return {"ok": True, "devices": placed, "gpu_present": gpu_present}
+    except ModelRejected as exc:
+        return {"ok": False, "rejected": str(exc)}
     except Exception as exc:  # any failure is the model's: report it, keep serving
         return {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
 
@@ -66,16 +72,19 @@ def serve_forked(fd: int, tf: ModuleType, keras: ModuleType, np: ModuleType) -> 
 
     The control socket (SOCK_SEQPACKET, shared by every grade process of the batch) carries one
     message per check with the socket of that check attached; the child reads the request from it
-    and answers there, so checks from several slots run side by side. Each child lists and configures
-    the devices itself: listing GPUs initialises the CUDA driver, which the children of a process
-    that did so cannot use.
+    and answers there, so checks from several slots run side by side. The child first says its pid, so
+    that the grade process can move it into a cgroup of its own before sending the request (`client.
+    ask_device_server`). Each child lists and configures the devices itself, once in its cgroup: listing
+    GPUs initialises the CUDA driver, which the children of a process that did so cannot use.
     """
     def answer_check(message: bytes, fds: list[int]) -> None:
         try:
             signal.alarm(CHILD_SECONDS)  # nobody waits for a stuck check: it must end by itself
-            context = (tf, keras, np, *configure_devices(tf))
             with socket.socket(fileno=fds[0]) as check, check.makefile("rb") as requests:
-                check.sendall((json.dumps(answer(requests.readline(1 << 16), *context)) + "\n").encode())
+                check.sendall((json.dumps({"pid": os.getpid()}) + "\n").encode())
+                request = requests.readline(1 << 16)
+                reply = answer(request, tf, keras, np, *configure_devices(tf))
+                check.sendall((json.dumps(reply) + "\n").encode())
         finally:
             os._exit(0)
 

@@ -4,7 +4,9 @@ devices, compare what comes back.
 The checker (`checker.py`) imports TensorFlow but never learner code; what it writes back is read
 like any other untrusted output (fixed names, size caps, numeric `.npy` only). A grade process
 starts one of its own early (TensorFlow's import overlaps the numpy checks), unless its batch gave
-it a `DeviceServer` to ask.
+it a `DeviceServer` to ask. The checker refuses a saved model that is not the exercise's before Keras
+builds it (`archive.py`); in case one slips past, it runs under a worker's address-space cap, and each
+check in a memory cgroup of its own where one can be made.
 """
 
 import json
@@ -20,10 +22,12 @@ from typing import Any
 import numpy as np
 
 from grader.core import fallbacks
-from grader.core.config import REPOSITORY, Limits
-from grader.core.errors import DeviceCheckFailed, UnsafeOutput
+from grader.core.config import NUMERIC_SETTINGS, REPOSITORY, Limits
+from grader.core.errors import DeviceCheckFailed, ModelRejected, UnsafeOutput
 from grader.device.archive import MAX_ARCHIVE_BYTES
 from grader.isolation import safe_io
+from grader.isolation.cgroups import Cgroup
+from grader.isolation.limits import address_space, confine
 from grader.isolation.processes import kill_group
 from grader.isolation.servers import ForkServer, attached, read_line
 
@@ -39,21 +43,37 @@ class DeviceOutputs:
     gpu_present: bool
 
 
+def checker_environment() -> dict[str, str]:
+    """The checker's environment. glibc reserves a 64 MiB malloc arena per thread, which counts against the
+    address-space cap, so the checker gets the workers' arena limit (`core.config.NUMERIC_SETTINGS`)."""
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
+            "MALLOC_ARENA_MAX": NUMERIC_SETTINGS["MALLOC_ARENA_MAX"]}
+
+
+def checker_rlimits(limits: Limits) -> dict[str, int]:
+    """The checker's rlimits: a worker's address-space cap (it runs TensorFlow and a model, as a worker does),
+    with a cgroup or without, since a device server's children inherit the cap and get their cgroups only once
+    running. None of a worker's other limits: it runs no learner code, and RLIMIT_NPROC, counted over the
+    grader's own uid, would fail it beside that user's other processes."""
+    return {"RLIMIT_AS": address_space(limits)}
+
+
 class DeviceChecker:
     def __init__(self, work_dir: str | Path, limits: Limits):
         self.work_dir, self.limits = Path(work_dir), limits
         self.process: subprocess.Popen[bytes] | None = None
+        self.cgroup: Cgroup | None = None
         # When batch grading, the batch's device server has TensorFlow imported already.
         self.server = attached().get("device")
 
     def start(self) -> None:
         if self.process is not None or self.server:
             return
+        self.cgroup = Cgroup.create(self.limits.memory_bytes, self.limits.processes)
         self.process = subprocess.Popen(
             [sys.executable, *CHECKER],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"},
-            cwd=REPOSITORY, start_new_session=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=checker_environment(),
+            cwd=REPOSITORY, start_new_session=True, preexec_fn=confine(checker_rlimits(self.limits), self.cgroup),
         )
         assert self.process.stdout is not None  # stdout=PIPE
         self.reader = safe_io.LineReader(self.process.stdout.fileno())
@@ -74,7 +94,7 @@ class DeviceChecker:
             raise DeviceCheckFailed(f"your saved model could not be read: {exc}") from None
         np.save(out / "x.npy", x, allow_pickle=False)
         request = {"model": str(model), "x": str(out / "x.npy"), "out": str(out)}
-        reply = ask_device_server(self.server, request, self.limits.call_s * 3) if self.server else None
+        reply = ask_device_server(self.server, request, self.limits) if self.server else None
         if reply is None:
             # No server, or the batch's server is gone or stuck: the learner must not lose points for
             # that, so the check runs in a checker of its own (paying the TensorFlow import).
@@ -84,6 +104,8 @@ class DeviceChecker:
             self.server = None
             self.start()
             reply = self.ask_process(request)
+        if reply.get("rejected"):
+            raise ModelRejected(f"the device check refused your saved model: {reply['rejected']}")
         if not reply.get("ok"):
             raise DeviceCheckFailed(f"your saved model could not be run outside your process: {reply.get('error')}")
         outputs = [safe_io.load_npy(out, f"device-{i}.npy", self.limits.array_bytes) for i in range(2)]
@@ -104,6 +126,9 @@ class DeviceChecker:
             kill_group(self.process)
             self.process.wait()
             self.process = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
 
 
 def compare_devices(outputs: list[np.ndarray], trusted: np.ndarray, atol: float = DEVICE_ATOL) -> dict[str, float]:
@@ -132,28 +157,42 @@ class DeviceServer(ForkServer):
 
     One per batch process, shared by every slot: a check sends its own socket over the SOCK_SEQPACKET
     control socket (one message each, so grade processes may send at once) and gets its answer there.
+    The server runs under the checker's rlimits, which each child inherits; each child also gets a cgroup
+    of its own from the grade process that asked (`ask_device_server`).
     """
 
-    def __init__(self) -> None:
-        super().__init__(CHECKER,
-                         {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"})
+    def __init__(self, limits: Limits | None = None) -> None:
+        super().__init__(CHECKER, checker_environment(), confine(checker_rlimits(limits or Limits()), None))
 
     def handle(self) -> dict[str, int]:
         return {"fd": self.ours.fileno()}
 
 
-def ask_device_server(handle: dict[str, Any], request: dict[str, str], timeout: float) -> Any:
-    """Send one check to the device server; its JSON answer, or None if none came within `timeout`."""
+def ask_device_server(handle: dict[str, Any], request: dict[str, str], limits: Limits) -> Any:
+    """Send one check to the device server; its JSON answer, or None if none came in time (3 x the call limit).
+
+    The server's child for this check says its pid first, and is moved into a memory cgroup of its own
+    (where one can be made) before it is sent the request, so it opens no saved model outside one.
+    """
     control = socket.socket(fileno=os.dup(handle["fd"]))
     ours, theirs = socket.socketpair()
+    cgroup = None
     try:
         socket.send_fds(control, [b"check"], [theirs.fileno()])
         theirs.close()
+        child = read_line(ours, limits.call_s * 3)
+        if not isinstance(child, dict) or type(child.get("pid")) is not int:
+            return None
+        cgroup = Cgroup.create(limits.memory_bytes, limits.processes)
+        if cgroup is not None:
+            cgroup.join(child["pid"])
         ours.sendall((json.dumps(request) + "\n").encode())
-        return read_line(ours, timeout)
+        return read_line(ours, limits.call_s * 3)
     except OSError:
         return None
     finally:
         control.close()
         theirs.close()
         ours.close()
+        if cgroup is not None:
+            cgroup.remove()

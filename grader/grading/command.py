@@ -5,7 +5,6 @@ so it imports nothing of the batch or authoring commands.
 """
 
 import argparse
-import json
 from pathlib import Path
 
 from rich.console import Console
@@ -13,7 +12,7 @@ from rich.console import Console
 from grader.core.config import EXERCISES, Limits
 from grader.core.exits import EXIT_BELOW, EXIT_GRADER, EXIT_OK
 from grader.grading.pipeline import Job, grade
-from grader.reports import formats
+from grader.reports import formats, strict_json
 from grader.reports import report as report_mod
 from grader.reports.formats import gradescope
 
@@ -74,7 +73,7 @@ def run_grade(argv: list[str], console: Console, epilog: str | None = None) -> i
         report_mod.validate(report)
     except Exception as exc:
         if args.gradescope:  # Gradescope must always get a results.json, also when grading fails
-            formats.write(json.dumps(gradescope.failure(str(exc)), indent=2), args.gradescope)
+            formats.write(strict_json.dumps(gradescope.failure(str(exc))), args.gradescope)
         raise
     if args.json:
         report_mod.write_json(report, args.json)

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.grading.checks import as_array
+
 
 @dataclass
 class PrefixScore:
@@ -44,16 +46,16 @@ def phase_windows(word: str, length: int) -> list[str]:
 
 
 def prefix_predictions(word: str, alphabet: Sequence[str], predict: Callable[[np.ndarray], Any],
-                       lengths: Sequence[int]) -> list[tuple[str, str, str | None]]:
+                       lengths: Sequence[int], what: str = "the model") -> list[tuple[str, str, str | None]]:
     """[(prefix, predicted letter, determined next letter or None)] for every phase and length.
 
     predict: maps one-hot inputs (P, L, V) to probabilities (P, L, V), L = max(lengths); causal, so
-    step k's output is the prediction after the first k+1 letters.
+    step k's output is the prediction after the first k+1 letters. Anything else fails as `what`'s.
     """
     windows = phase_windows(word, max(lengths))
     eye = np.eye(len(alphabet), dtype=np.float32)
     x = np.stack([eye[[alphabet.index(c) for c in w]] for w in windows])
-    predicted = np.asarray(predict(x)).argmax(-1)
+    predicted = as_array(predict(x), what, shape=x.shape).argmax(-1)
     return [(window[:length], alphabet[predicted[p, length - 1]], determined_next(word, window[:length]))
             for p, window in enumerate(windows) for length in lengths]
 

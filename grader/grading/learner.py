@@ -7,6 +7,7 @@ Runs in the trusted grade process; learner code runs only in the workers it star
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.core import fallbacks
 from grader.core.config import Limits
 from grader.core.errors import SubmissionProblem
 from grader.isolation.learner_module import LearnerModule, ModuleCalls
@@ -39,9 +40,14 @@ class Learner:
         self.slot = attached().get("learner")
 
     def open(self) -> None:
-        """Before the first worker: a batch slot emptied of the last submission, this one's files in it."""
+        """Before the first worker: a batch slot emptied of the last submission, this one's files in it;
+        fresh workers instead if the slot could not be emptied."""
         if self.slot:
-            fill_slot(self.slot, self.settings.src_dir)
+            try:
+                fill_slot(self.slot, self.settings.src_dir)
+            except OSError as exc:
+                fallbacks.note("slot-not-empty", f"{exc}: workers started as fresh interpreters")
+                self.slot = None
 
     def __getattr__(self, name: str) -> ModuleCalls:
         if name.startswith("_"):

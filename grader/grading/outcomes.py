@@ -1,21 +1,30 @@
 """What one check's outcome becomes in the report: status, message, misconception, points.
 
 The hidden-message policy lives here: a hidden check shows `HIDDEN_MESSAGE` plus the hint of the
-misconception it recognised, or, for a crash, the exception type and the learner's own line; never
-the learner's exception text (it may echo hidden inputs) nor the check's own message.
+misconception it recognised, or, for a crash, the nearest of Python's own exception types the
+learner's exception derives from and the learner's line (`hidden_crash`); never the learner's
+exception text, the name of its class, of a function or a file the learner chose (any of them may
+spell a hidden input), nor the check's own message. Every message passes `sanitise.clean` on its
+way into the report.
 """
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from grader.core.errors import Misconception, SubmissionProblem
+from grader.core import sanitise
+from grader.core.config import EXERCISES
+from grader.core.errors import GRADING_ENVIRONMENT, LearnerError, Misconception, SubmissionProblem
 from grader.core.status import Status
 from grader.grading import feedback
+from grader.grading.sources import LEARNER_FUNCTIONS
 
 HIDDEN_MESSAGE = "A hidden check failed."
+# How the worker names the learner's innermost line (untrusted/worker.py: describe_error).
+PLACE = re.compile(r"(?P<file>.+) line (?P<line>\d+), in (?P<function>.+)")
 
 
 @dataclass
@@ -44,7 +53,9 @@ class Credit:
         self.fraction, self.message = 1.0, ""
 
     def set(self, fraction: float, message: str) -> None:
-        self.fraction, self.message = float(min(max(fraction, 0.0), 1.0)), message
+        # The report takes this message as it is (grading/plugin.py), not through `classify`.
+        self.fraction = float(min(max(fraction, 0.0), 1.0))
+        self.message = sanitise.clean(message, sanitise.MESSAGE_CHARS)
 
 
 def exercise_of(item: pytest.Item) -> str:
@@ -58,18 +69,25 @@ def visibility_of(item: pytest.Item) -> str:
 
 def classify(excinfo: Any, report: pytest.TestReport, visibility: str) -> tuple[Status, str, str | None, bool]:
     """(status, message, misconception id, internal error?) for one test's outcome."""
+    status, message, misconception, internal = judge(excinfo, report, visibility == "hidden")
+    return status, sanitise.clean(message, sanitise.MESSAGE_CHARS), misconception, internal
+
+
+def judge(excinfo: Any, report: pytest.TestReport, hidden: bool) -> tuple[Status, str, str | None, bool]:
+    """`classify`'s answer, its message not yet sanitised."""
     if report.skipped:
         return Status.SKIPPED, str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else "", None, False
     if excinfo is None:
         return Status.PASSED, "", None, False
     exc = excinfo.value
-    hidden = visibility == "hidden"
     if isinstance(exc, Misconception) and feedback.hint(exc.id) is None:
         return (Status.ERROR, f"internal grader error (misconception id {exc.id!r} is not declared: add it to "
                 "grader/grading/feedback.py); please report it", None, True)
     if isinstance(exc, Misconception):
         shown = f"{HIDDEN_MESSAGE} {feedback.hint(exc.id)}" if hidden else exc.message
         return Status.FAILED, shown, exc.id, False
+    if isinstance(exc, LearnerError) and hidden:
+        return exc.status, hidden_crash(exc), None, False
     if isinstance(exc, SubmissionProblem):
         return exc.status, exc.public_message if hidden else exc.message, None, False
     if isinstance(exc, AssertionError | pytest.fail.Exception):
@@ -78,6 +96,28 @@ def classify(excinfo: Any, report: pytest.TestReport, visibility: str) -> tuple[
     return Status.ERROR, f"internal grader error ({type(exc).__name__}{detail}); please report it", None, True
 
 
+def hidden_crash(error: LearnerError) -> str:
+    """A learner's exception as a hidden check shows it: "forward.rnn_step() raised ValueError at
+    forward.py line 12, in rnn_step", and for a failed import what the grading environment has."""
+    shown = error.public_message + hidden_place(error.where)
+    if error.import_failed:
+        shown += f": an import failed; the grading environment has only {GRADING_ENVIRONMENT}"
+    return shown
+
+
+def hidden_place(where: str) -> str:
+    """The learner's line; its file only if it is an exercise's, its function only if that exercise
+    names it: learner code names its functions, and its files too (`compile(code, name, "exec")`)."""
+    found = PLACE.fullmatch(where)
+    if not found:
+        return ""
+    exercise = found["file"].removesuffix(".py")
+    if exercise not in EXERCISES or found["file"] != f"{exercise}.py":
+        return f" at line {found['line']} of a helper module"
+    function = f", in {found['function']}" if found["function"] in LEARNER_FUNCTIONS[exercise] else ""
+    return f" at {found['file']} line {found['line']}{function}"
+
+
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
-    return text.splitlines()[0][:500] if text else type(exc).__name__
+    return text.splitlines()[0] if text else type(exc).__name__

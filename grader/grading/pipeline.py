@@ -26,6 +26,8 @@ from grader.grading.learner import Settings
 from grader.grading.outcomes import TestResult
 from grader.grading.plugin import GradingPlugin
 from grader.isolation import sandbox
+from grader.isolation.cgroups import Cgroup
+from grader.isolation.limits import enforcement
 from grader.isolation.processes import creator_is_gone, remove_tree
 
 # The reference solutions sit beside the grader package in the instructor's repository. They are
@@ -87,6 +89,7 @@ def run_suites(job: Job) -> None:
     problems = {s.exercise: s.problem for s in job.sources if s.problem}
     isolation = sandbox.choose(job.isolation, job.limits)
     job.facts["isolation"] = isolation.name
+    job.facts["enforcement"] = enforcement(job.limits, Cgroup.available(job.limits.memory_bytes, job.limits.processes))
     assert job.workspace is not None
     settings = Settings(job.workspace / "src", job.workspace / "work", job.seed, job.hash_seed, job.limits,
                         problems, isolation)
@@ -159,6 +162,7 @@ def describe_environment(job: Job) -> None:
             "tensorflow": version("tensorflow", "tensorflow-cpu"),
             "keras": version("keras"),
             "isolation": job.facts.get("isolation", "none"),
+            "enforcement": job.facts.get("enforcement", {}),
             "devices": job.facts.get("devices", []),
             "gpu_present": job.facts.get("gpu_present"),
             "device_note": job.facts.get("device_note", "the device check did not run"),

@@ -46,6 +46,15 @@ class Cgroup:
                                         "rlimits alone (RLIMIT_AS for memory, RLIMIT_NPROC counted per uid)")
             return None
 
+    @classmethod
+    def available(cls, memory_bytes: int, processes: int) -> bool:
+        """Whether workers will get cgroups here: one is made and removed (a no-cgroup fallback noted if not)."""
+        group = cls.create(memory_bytes, processes)
+        if group is None:
+            return False
+        group.remove()
+        return True
+
     def join(self, pid: int) -> None:
         """Move `pid` into the group (called in the child before exec, so all its descendants follow)."""
         for path in {self.dirs["memory"], self.dirs["pids"]}:

@@ -185,7 +185,8 @@ class LearnerModule:
         try:
             return wire.decode(reply.get("value"), request_id, out_dir, self.limits.array_bytes, self.generation)
         except UnsafeOutput as exc:
-            raise BadOutput(f"{what} returned unusable data: {exc}") from None
+            # `exc` may quote the array file's header, which learner code wrote: not for hidden checks.
+            raise BadOutput(f"{what} returned unusable data: {exc}", f"{what} returned unusable data") from None
 
     def read_line(self, what: str, timeout: float) -> bytes:
         assert self.worker is not None

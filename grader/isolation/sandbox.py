@@ -67,10 +67,7 @@ class PlainProcess:
                cgroup: Cgroup | None) -> Launch:
         argv = [sys.executable, "-s", "-P", "-B", str(WORKER_SCRIPT), str(src), str(instance / "in"),
                 str(instance / "out"), module, *map(str, fds)]
-        # Without a memory cgroup, cap the address space instead (TensorFlow needs about 2 GiB of it).
-        address_space = None if cgroup is not None else max(self.limits.memory_bytes * 2, 4 << 30)
-        return Launch(argv, worker_environment(str(instance / "home"), hash_seed),
-                      make_preexec(self.limits, cgroup, address_space))
+        return Launch(argv, worker_environment(str(instance / "home"), hash_seed), make_preexec(self.limits, cgroup))
 
 
 class Bubblewrap(PlainProcess):
@@ -104,6 +101,8 @@ def sandbox_command(mounts: list[str], env: dict[str, str], private_tmp: bool = 
     argv = [cast(str, shutil.which("bwrap")), "--unshare-net", "--unshare-pid", *(["--as-pid-1"] if as_init else []),
             "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session", "--clearenv",
             "--proc", "/proc", "--dev", "/dev"]
+    if as_init:  # a zygote's sandbox outlives submissions: its init lists and removes their message queues
+        argv += ["--mqueue", "/dev/mqueue"]
     if private_tmp:
         argv += ["--size", str(64 << 20), "--tmpfs", "/tmp"]
     for path in SYSTEM_DIRS:

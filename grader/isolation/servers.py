@@ -47,14 +47,22 @@ class SocketProcess:
 
 class ForkServer(SocketProcess):
     """A trusted server, `python ARGS --serve-fd FD`, that forks a child per request sent on its
-    SOCK_SEQPACKET control socket (`fork_per_request`); it dies with the thread that started it."""
+    SOCK_SEQPACKET control socket (`fork_per_request`); it dies with the thread that started it, and
+    runs `confine` (limits, which its children inherit) before exec if given one."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None):
+    def __init__(self, args: list[str], env: dict[str, str] | None = None,
+                 confine: Callable[[], None] | None = None):
         self.ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+
+        def preexec() -> None:
+            die_with_parent()
+            if confine is not None:
+                confine()
+
         self.process = subprocess.Popen(
             [sys.executable, *args, "--serve-fd", str(theirs.fileno())], pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-            cwd=REPOSITORY, start_new_session=True, preexec_fn=die_with_parent)
+            cwd=REPOSITORY, start_new_session=True, preexec_fn=preexec)
         theirs.close()
 
 

@@ -7,11 +7,13 @@ seeds that compare `set()` order) and ran no op, so forking it is safe and bit-i
 submission the grade process puts the learner's files in the slot (`fill_slot`), and the zygote of
 the worker's hash seed forks a fresh worker (`ask_zygote`). Each worker is moved into a cgroup of
 its own before it reads its first request, and killed with everything it started when the
-submission is done; the slot is emptied in between (`clear_slot`), so no submission sees another's
-files or processes. The workers of one submission share the slot's directories: they run the same
-learner's code. The sandbox sees the slot read-only but for the workers' own out/, home/ and tmp/
-(bind mounts): a worker cannot swap a directory the grader writes in (src/, in/, logs/) for a link
-that leads the grader's writes out of the slot, even where it runs as the grader's own uid.
+submission is done; the slot is emptied in between (`clear_slot`): its files deleted, and each
+zygote, its sandbox's init, kills every other process there and removes their IPC objects
+(`empty_sandbox`), so no submission sees another's files, processes or shared memory. The workers
+of one submission share the slot's directories: they run the same learner's code. The sandbox sees
+the slot read-only but for the workers' own out/, home/ and tmp/ (bind mounts): a worker cannot swap
+a directory the grader writes in (src/, in/, logs/) for a link that leads the grader's writes out of
+the slot, even where it runs as the grader's own uid.
 
 The batch starts the zygotes (`LearnerSlot`); the grade process of a slot uses them through the
 handles in `servers.attached()`.
@@ -127,10 +129,11 @@ def reset_slot(slot: Path, src: Path | None) -> None:
 def fill_slot(learner: dict[str, Any], src: Path | None) -> None:
     """Before a submission's first worker: nothing left of the last one, this one's files in place.
 
-    learner: a `LearnerSlot.handle()`, as the grade process gets it.
+    learner: a `LearnerSlot.handle()`, as the grade process gets it. OSError if a sandbox could not be
+    emptied: then the slot must not be used again.
     """
     for zygote in learner["zygotes"].values():
-        scrub(zygote["pid"])
+        empty_sandbox(zygote)
     reset_slot(Path(learner["slot"]), src)
 
 
@@ -144,14 +147,20 @@ def zygote_for(learner: dict[str, Any] | None, hash_seed: int) -> dict[str, Any]
     return (learner or {}).get("zygotes", {}).get(str(hash_seed))
 
 
-def scrub(zygote_pid: int) -> None:
-    """Kill every process in the zygote's sandbox but the zygote, its init (pid 1)."""
-    for pid in descendants(zygote_pid):
-        if namespace_pid(pid) not in (None, 1):
-            try:
-                os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
+def empty_sandbox(zygote: dict[str, Any]) -> None:
+    """Have the zygote, its sandbox's init, kill every other process in the sandbox and remove their IPC
+    objects (`untrusted/worker.py: scrub_sandbox`); then check from outside that no process is left.
+
+    The zygote shares its pid and IPC namespaces with every worker it forks, for every submission of
+    the slot: a process that kept forking outlived a kill of the pids listed once, and a System V
+    segment one submission left was read by one graded two later. OSError if anything is left.
+    """
+    reply = ask_zygote(zygote, {"scrub": True}, (), 10.0)
+    if not isinstance(reply, dict) or reply.get("left") != 0 or reply.get("ipc_left") != 0:
+        raise OSError(f"the zygote could not empty its sandbox (it answered {reply!r})")
+    left = [pid for pid in descendants(zygote["pid"]) if namespace_pid(pid) not in (None, 1)]
+    if left:
+        raise OSError(f"{len(left)} process(es) of the last submission are still running in the slot")
 
 
 class ForkedProcess:

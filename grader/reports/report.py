@@ -6,11 +6,12 @@ from typing import Any
 
 import jsonschema
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from grader.core.sanitise import for_terminal
 from grader.core.status import Status
-from grader.reports import wording
+from grader.reports import strict_json, wording
 from grader.reports.formats import write
 
 SCHEMA = json.loads(Path(__file__).with_name("report.schema.json").read_text())
@@ -23,7 +24,8 @@ def validate(report: dict[str, Any]) -> None:
 
 
 def write_json(report: dict[str, Any], path: str | Path) -> None:
-    write(json.dumps(report, indent=2) + "\n", path)
+    """Write `report` to `path` as strict JSON: a non-finite loss or detail becomes null."""
+    write(strict_json.dumps(report), path)
 
 
 def render(report: dict[str, Any], console: Console | None = None, verbose: bool = False) -> None:
@@ -31,15 +33,16 @@ def render(report: dict[str, Any], console: Console | None = None, verbose: bool
 
     The first screen stays short: the functions not written yet are listed once each, the other
     checks that did not pass get a row with what to fix, passing checks are counted; `verbose`
-    gives every check a row.
+    gives every check a row. Text from the report (learner text, file names) is printed as it is
+    (`for_terminal`): never parsed as markup, no control character left.
     """
     console = console or Console()
     exercises = Table(title="Exercises", title_justify="left")
     for column in ("exercise", "points", "file graded", "why"):
         exercises.add_column(column)
     for ex in report["exercises"]:
-        exercises.add_row(ex["name"], f"{ex['score']:g} / {ex['max_score']:g}", escape(ex["file"] or "-"),
-                          escape(ex["why_this_file"]))
+        exercises.add_row(ex["name"], f"{ex['score']:g} / {ex['max_score']:g}", for_terminal(ex["file"] or "-"),
+                          for_terminal(ex["why_this_file"]))
     console.print(exercises)
 
     stubs = wording.stub_functions(report["tests"])
@@ -49,7 +52,7 @@ def render(report: dict[str, Any], console: Console | None = None, verbose: bool
         console.print(f"[magenta]Not written yet[/magenta] ({waiting} checks wait on these; each still raises "
                       "NotImplementedError, and its docstring says what it takes and returns):")
         for file, functions in stubs.items():
-            console.print(f"  {escape(file)}: {escape(', '.join(functions))}", highlight=False)
+            console.print(for_terminal(f"  {file}: {', '.join(functions)}"))
     if shown:
         console.print(checks_table(shown if verbose else wording.merge_same_errors(shown)))
     passed = sum(t["status"] == Status.PASSED for t in report["tests"])
@@ -59,7 +62,7 @@ def render(report: dict[str, Any], console: Console | None = None, verbose: bool
                   f"seed {report['seed']}")
     if report["environment"]["device_note"] and report["environment"]["devices"]:
         console.print(f"Devices: {report['environment']['device_note']}")
-    console.print(next_step(report, stubs, verbose), highlight=False)
+    console.print(for_terminal(next_step(report, stubs, verbose)))
 
 
 def checks_table(tests: list[dict[str, Any]]) -> Table:
@@ -74,8 +77,8 @@ def checks_table(tests: list[dict[str, Any]]) -> Table:
             if test["hint"] and test["hint"] not in advice:
                 advice += f"\nHint: {test['hint']}"
         check = wording.label(test) + (" (hidden)" if test["visibility"] == "hidden" else "")
-        table.add_row(escape(check), f"{test['score']:g} / {test['max_score']:g}",
-                      f"[{style}]{test['status']}[/{style}]", escape(advice))
+        table.add_row(for_terminal(check), f"{test['score']:g} / {test['max_score']:g}",
+                      Text(test["status"], style=style), for_terminal(advice))
     return table
 
 

@@ -5,7 +5,7 @@ import the `grader` package: nothing of the grader (suites, reference solutions,
 is ever loaded here. It speaks one JSON object per line over two inherited pipes:
 
     request  {"id", "op": "import" | "call" | "run_model" | "export_model", "func", "args", "kwargs", "keep", "seed"}
-    response {"id", "ok": true, "value": V} or {"id", "ok": false, "error": {"type", "message", "where"}}
+    response {"id", "ok": true, "value": V} or {"id", "ok": false, "error": {"type", "mro", "message", "where"}}
 
 Arrays travel as `.npy` files: the grader writes arguments into IN_DIR, the worker writes results into
 OUT_DIR under names the grader chose (`<id>-<k>.npy`), and values refer to them as {"__npy__": name}.
@@ -179,15 +179,17 @@ def seed_everything(seed: int) -> None:
         sys.modules["keras"].utils.set_random_seed(seed)
 
 
-def describe_error(exc: BaseException, src_dir: str) -> dict[str, str]:
-    """Exception type, message and the innermost line of learner code where it happened."""
+def describe_error(exc: BaseException, src_dir: str) -> dict[str, Any]:
+    """Exception type (and the names of its classes, for a hidden check to name the nearest builtin one),
+    message and the innermost line of learner code where it happened."""
     where = ""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.startswith(src_dir):
             where = f"{os.path.basename(frame.filename)} line {frame.lineno}, in {frame.name}"
             break
     message = str(exc)[:MESSAGE_LIMIT]
-    return {"type": type(exc).__name__, "message": message, "where": where}
+    return {"type": type(exc).__name__, "mro": [cls.__name__ for cls in type(exc).__mro__], "message": message,
+            "where": where}
 
 
 def serve(worker: Worker, requests: TextIO, responses: TextIO) -> None:
@@ -252,6 +254,9 @@ def zygote(control_fd: int, tensorflow: bool = True) -> None:
         request = json.loads(message)
         if "status" in request:
             reply: dict[str, Any] = {"exit": exit_status(request["status"], ended)}
+        elif "scrub" in request:
+            reply = scrub_sandbox()
+            ended.clear()
         else:
             reply = {"pid": fork_worker(request, fds, control)}
             ended.pop(reply["pid"], None)  # a reused pid: an old status no one asked for is not this one's
@@ -284,6 +289,84 @@ def fork_worker(request: dict[str, Any], fds: list[int], control: "socket.socket
         finally:
             os._exit(0)
     return pid
+
+
+def scrub_sandbox(wait_s: float = 2.0) -> dict[str, int]:
+    """Between two submissions, as the sandbox's init: kill every other process in it, then remove what
+    they left in its IPC namespace, so nothing of one submission can reach the next one.
+
+    kill(-1) from init signals every process of the namespace at once, so a chain of forks (each child a
+    new pid) cannot outrun it, as it outran one pass over a list of pids. Returns how many processes and
+    IPC objects are left ({"left": 0, "ipc_left": 0} when the sandbox is empty).
+    """
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # no process left to signal
+        reap_children()
+        left = [name for name in os.listdir("/proc") if name.isdigit() and int(name) != os.getpid()]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.001)
+    return {"left": len(left), "ipc_left": remove_ipc_objects()}
+
+
+IPC_RMID = 0
+
+
+def remove_ipc_objects() -> int:
+    """Remove every System V segment, semaphore set and message queue of this IPC namespace, and every
+    POSIX shared-memory file and message queue of the sandbox; return how many could not be removed.
+
+    The workers run as this process's uid, so it may remove what they created (IPC_RMID needs the
+    creator's uid, which a worker cannot change).
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    left = 0
+    for kind in ("shm", "sem", "msg"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                idents = [int(row.split()[1]) for row in table.read().splitlines()[1:] if row.strip()]
+        except OSError:
+            continue
+        for ident in idents:
+            removed = (libc.semctl(ident, 0, IPC_RMID) if kind == "sem"
+                       else getattr(libc, f"{kind}ctl")(ident, IPC_RMID, None))
+            left += removed != 0
+    for directory in ("/dev/shm", "/dev/mqueue"):
+        left += remove_entries(directory)
+    return left
+
+
+def remove_entries(directory: str) -> int:
+    """Delete everything in `directory` (made writable first: a worker may have taken permissions away);
+    how many entries could not be deleted."""
+    import shutil
+
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return 0
+    left = 0
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                for root, dirs, _ in os.walk(path):
+                    for sub in [root, *(os.path.join(root, d) for d in dirs)]:
+                        os.chmod(sub, 0o700)
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+        except OSError:
+            left += 1
+    return left
 
 
 def exit_status(pid: int, ended: dict[int, int], wait_s: float = 1.0) -> int | None:

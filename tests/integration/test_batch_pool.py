@@ -5,6 +5,7 @@ import pytest
 
 from grader.batch import pool
 from grader.batch.runner import grade_in_process
+from grader.batch.submissions import Submission
 from grader.core.fallbacks import Fallbacks
 
 
@@ -18,7 +19,8 @@ def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
         slot = slots.acquire([], record)
         slot.learner.zygotes[0].process.kill()
         slot.learner.zygotes[0].process.wait()
-        graded = grade_in_process(root / "solutions", "directory", ["--only", "forward"], 120, slot, None, record)
+        graded = grade_in_process(Submission("solutions", root / "solutions", "directory"), ["--only", "forward"], 120,
+                                  slot, None, record)
         assert graded["status"] == "graded", graded
         assert graded["report"]["score"] == graded["report"]["max_score"]
         assert "zygote-gone" in {f["kind"] for f in graded["report"]["environment"]["fallbacks"]}

@@ -4,11 +4,13 @@ Canvas merge, and the release's CI template that uses them."""
 import csv
 import io
 import json
+from xml.etree import ElementTree
 
 import jsonschema
 import pytest
 import xmlschema
 import yaml
+from rich.console import Console
 
 from grader.core.config import PACKAGE_DIR
 from grader.reports import report
@@ -63,8 +65,8 @@ def test_junit_follows_its_schema_and_names_the_misconception(sample_report):
 def test_markdown_lists_what_to_fix_in_one_table(sample_report):
     text = markdown.render(sample_report)
     assert text.startswith("## RNN exercises: 2 / 6\n")
-    assert text.count("\n| ❌ |") == 2 and "`transposed-weights`" in text and "Hint: Do not transpose W_hh." in text
-    assert "would give \\| for h_prev" in text  # a | in a message does not split the table's cells
+    assert text.count("\n| ❌ |") == 2 and "`transposed-weights`" in text and "Hint: Do not transpose W\\_hh." in text
+    assert "would give \\| for h\\_prev" in text  # a | in a message does not split the table's cells
     sample_report["tests"] = sample_report["tests"][:1]
     assert "Every check passed." in markdown.render(sample_report)
 
@@ -81,3 +83,96 @@ def test_gradebook_row_names_the_submission(sample_report):
     rows = list(csv.DictReader(io.StringIO(gradebook.render(sample_report))))
     assert rows == [{"id": "student-7", "total": "2", "max_score": "6", "encoding": "", "forward": "2",
                      "next_letter": "", "status": "graded", "reason": ""}]
+
+
+# -- hostile text: each rendering escapes for its medium -----------------------------------------
+# Learner text as it might reach a renderer: rich markup, HTML, a Markdown table row, a spreadsheet
+# formula, a NUL and a terminal escape sequence (the report sanitises messages on the way in, but
+# file names and reports read back from disk reach the renderers too).
+HOSTILE = ('[bold red]x[/] <script>alert(1)</script> "><img src=x onerror=alert(2)> | a | b | '
+           '=HYPERLINK("http://evil.example","y") `tick` ![i](http://evil.example/i.png) \x00\x1b[32mScore: 63 / 63')
+
+
+@pytest.fixture
+def hostile_report(sample_report):
+    sample_report["tests"][1]["message"] = HOSTILE
+    sample_report["tests"][1]["hint"] = HOSTILE
+    sample_report["exercises"][0].update(file=f"/submissions/{HOSTILE}/forward.py", why_this_file=HOSTILE)
+    return sample_report
+
+
+def test_the_terminal_shows_hostile_text_as_it_is_without_markup_or_control_sequences(hostile_report):
+    out = io.StringIO()
+    report.render(hostile_report, Console(file=out, force_terminal=False, width=1000))
+    shown = out.getvalue()
+    assert "[bold red]x[/] <script>" in shown and "63 / 63" in shown
+    assert "\x1b" not in shown and "\x00" not in shown
+
+
+def test_markdown_cells_hold_hostile_text_as_text(hostile_report):
+    from markdown_it import MarkdownIt
+
+    page = MarkdownIt("commonmark").enable("table").render(markdown.render(hostile_report))
+    assert "<script" not in page and "<img" not in page and "<strong" not in page
+    fix = page.split("What to fix", 1)[1]
+    rows = [row for row in fix.split("<tr>")[1:]]
+    assert [row.count("<td>") + row.count("<th>") for row in rows] == [4, 4, 4]  # no cell added by a |
+    assert "[bold red]x[/] &lt;script&gt;" in fix and "| a | b |" in fix and "`tick`" in fix
+    assert "<code>transposed-weights</code>" in fix  # the id, still a code span
+
+
+def test_the_html_page_holds_hostile_text_as_text(hostile_report):
+    from html.parser import HTMLParser
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.seen = set()
+
+        def handle_starttag(self, tag, attrs):
+            self.seen.add(tag)
+            self.seen.update(f"{tag}@{name}" for name, _ in attrs)
+
+    tags = Tags()
+    tags.feed(html.render(hostile_report))
+    assert not {"script", "img", "img@onerror", "img@src"} & tags.seen
+    assert tags.seen <= {"html", "head", "meta", "meta@charset", "title", "style", "body", "h1", "h2", "h2@style",
+                         "html@lang", "table", "tr", "th", "td", "td@class", "span", "span@class", "div",
+                         "div@class", "p", "p@class", "details", "summary", "code"}
+
+
+def test_junit_xml_stays_well_formed_with_characters_xml_forbids(hostile_report):
+    hostile_report["tests"][1]["message"] += "\ufffe\x08 \x85"
+    xml = junit.render(hostile_report)
+    xmlschema.XMLSchema(FORMATS / "junit.xsd").validate(xml)
+    failure = ElementTree.fromstring(xml).find(".//failure")
+    assert failure.get("message").startswith("[bold red]x[/] <script>") and "\x00" not in failure.get("message")
+    assert failure.text.startswith("[bold red]x[/] <script>alert(1)</script>") and "63 / 63" in failure.text
+
+
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://evil.example","y")', "+cmd|' /C calc'!A0", "-2+3+cmd",
+                                  "@SUM(A1:A9)", "\t=1+1"])
+def test_a_gradebook_cell_that_a_spreadsheet_would_run_gets_a_leading_apostrophe(cell):
+    text = gradebook.to_csv([gradebook.row(None, cell, "graded", cell)])
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["id"] == row["reason"] == "'" + cell
+
+
+def test_a_cell_that_starts_with_a_carriage_return_is_inert_too():
+    # Not through to_csv: Python's csv module writes a CR unquoted with our "\n" line ends, so no reader
+    # gets the row back; report text never holds one (sanitise.clean drops it).
+    assert gradebook.inert("\r=1+1") == "'\r=1+1"
+
+
+def test_gradebook_scores_stay_numbers_negative_ones_included(sample_report):
+    sample_report.update(score=-1.5, max_score=6)
+    sample_report["exercises"][0]["score"] = -1.5
+    row = next(csv.DictReader(io.StringIO(gradebook.to_csv([gradebook.row(sample_report, "-alice")]))))
+    assert (row["id"], row["total"], row["forward"], row["max_score"]) == ("'-alice", "-1.5", "-1.5", "6")
+
+
+def test_canvas_merge_matches_an_id_the_gradebook_made_inert(root):
+    ours = gradebook.to_csv([{**gradebook.row(None, "-ada"), "total": "7"}])
+    canvas = (root / "tests/fixtures/canvas_export.csv").read_text().replace(",ada,", ",-ada,")
+    merged, unmatched = merge_canvas(ours, canvas, "RNN (202)")
+    assert unmatched == [] and "-ada,Section A,9,7" in merged

@@ -47,3 +47,26 @@ def test_weights_must_have_the_layer_shapes_and_be_finite():
         check_weights([np.zeros(s) for s in shapes[::-1]], 5, 4)
     with pytest.raises(ModelRejected, match="nan"):
         check_weights([np.full(s, np.nan) for s in shapes], 5, 4)
+
+
+@pytest.mark.parametrize("units", [0, 513, 24000, "8", True, 8.0, None])
+def test_units_must_be_a_whole_number_the_grader_can_run(units):
+    """The device checker applies these rules to the saved archive's config before Keras allocates anything:
+    a config rewritten to 24000 units made it allocate 2.8 GB."""
+    rnn = layer("SimpleRNN", units=units, return_sequences=True, activation="tanh", use_bias=True)
+    with pytest.raises(ModelRejected, match=f"SimpleRNN has units={units!r}; the grader runs models of 1 to 512"):
+        check_architecture(sequential(GOOD[0], rnn, GOOD[2]), 5)
+
+
+@pytest.mark.parametrize("where", ["build_config", "model"])
+def test_a_shape_keras_would_build_weights_from_must_have_the_models_features(where):
+    """Keras builds a layer from the input shape in its build_config: 10**7 features there allocated 1.6 GB."""
+    rnn = {**GOOD[1], "build_config": {"input_shape": [None, None, 10**7 if where == "build_config" else 5]}}
+    model = sequential(*GOOD[:1], rnn, GOOD[2])
+    if where == "model":
+        model["build_config"] = {"input_shape": [None, None, 10**7]}
+    with pytest.raises(ModelRejected, match=r"input_shape=\[None, None, 10000000\] .*must end in one of \[4, 5\]"):
+        check_architecture(model, 5)
+    rnn["build_config"]["input_shape"][-1] = 5
+    model.pop("build_config", None)
+    assert check_architecture(model, 5) == 4

@@ -11,7 +11,7 @@ from grader.grading.checks import expect_value_error
 from grader.grading.outcomes import HIDDEN_MESSAGE, Credit, classify
 
 RAN = SimpleNamespace(skipped=False, longrepr=None)
-LEARNER_ERROR = LearnerError("forward.rnn_step()", {"type": "ValueError", "where": "forward.py:12",
+LEARNER_ERROR = LearnerError("forward.rnn_step()", {"type": "ValueError", "where": "forward.py line 12, in rnn_step",
                                                     "message": "SECRET input [[1, 2]]"})
 
 
@@ -26,8 +26,10 @@ def outcome(exc):
     (Misconception("transposed-weights", "rnn_step returned W_hh.T's result for [[1, 2]]"), "hidden",
      (Status.FAILED, f"{HIDDEN_MESSAGE} {feedback.HINTS['transposed-weights']}", "transposed-weights", False)),
     (LEARNER_ERROR, "public",
-     (Status.ERROR, "forward.rnn_step() raised ValueError at forward.py:12: SECRET input [[1, 2]]", None, False)),
-    (LEARNER_ERROR, "hidden", (Status.ERROR, "forward.rnn_step() raised ValueError at forward.py:12", None, False)),
+     (Status.ERROR, "forward.rnn_step() raised ValueError at forward.py line 12, in rnn_step: SECRET input [[1, 2]]",
+      None, False)),
+    (LEARNER_ERROR, "hidden",
+     (Status.ERROR, "forward.rnn_step() raised ValueError at forward.py line 12, in rnn_step", None, False)),
     (TimeLimit("time limit: forward.rnn_step() did not finish"), "hidden",
      (Status.ERROR, "time limit: forward.rnn_step() did not finish", None, False)),
     (AssertionError("expected [[1, 2]]\nmore"), "public", (Status.FAILED, "expected [[1, 2]]", None, False)),
@@ -67,6 +69,82 @@ def test_only_a_wrong_exception_from_working_code_is_the_encode_no_error_misconc
     with pytest.raises(Misconception if diagnosed else LearnerError) as raised:
         expect_value_error(call, "encode")
     assert diagnosed == (getattr(raised.value, "id", None) == "encode-no-error")
+
+
+# The worker's report of `class Got_goodbye_at_3(ValueError)` raised in a helper of the learner's
+# choosing: every name in it spells a hidden input.
+NAMED_LIKE_DATA = {"type": "Got_goodbye_at_3", "message": "goodbye",
+                   "mro": ["Got_goodbye_at_3", "ValueError", "Exception", "BaseException", "object"],
+                   "where": "forward.py line 12, in seen_goodbye"}
+
+
+def test_a_hidden_check_shows_no_name_the_learners_code_chose():
+    error = LearnerError("forward.rnn_step()", NAMED_LIKE_DATA)
+    assert classify(outcome(error), RAN, "hidden") == (
+        Status.ERROR, "forward.rnn_step() raised ValueError at forward.py line 12", None, False)
+    public = classify(outcome(error), RAN, "public")[1]
+    assert public == "forward.rnn_step() raised Got_goodbye_at_3 at forward.py line 12, in seen_goodbye: goodbye"
+
+
+@pytest.mark.parametrize("reported, shown", [
+    ({"type": "Got_goodbye", "mro": ["Got_goodbye", "KeyError", "LookupError", "Exception"]}, "KeyError"),
+    ({"type": "Got_goodbye"}, "Exception"),  # no MRO reported: nothing says what it derives from
+    ({"type": "Got_goodbye", "mro": ["Got_goodbye", "object"]}, "Exception"),  # no builtin in it
+    ({"type": "Got_goodbye", "mro": "Got_goodbye(ValueError)"}, "Exception"),  # not a list
+    ({"type": "Got_goodbye", "mro": [["unhashable"], {"a": 1}, 3, "TypeError"]}, "TypeError"),
+    ({"type": "ZeroDivisionError"}, "ZeroDivisionError"),  # a builtin type needs no MRO
+    ({"type": ["Got_goodbye"], "mro": None}, "Exception"),
+])
+def test_a_hidden_check_names_the_nearest_builtin_type_the_exception_derives_from(reported, shown):
+    error = LearnerError("forward.rnn_step()", {**reported, "where": "", "message": "goodbye"})
+    assert classify(outcome(error), RAN, "hidden")[1] == f"forward.rnn_step() raised {shown}"
+
+
+@pytest.mark.parametrize("where, shown", [
+    ("forward.py line 12, in rnn_step", " at forward.py line 12, in rnn_step"),  # an exercise function
+    ("forward.py line 12, in seen_goodbye", " at forward.py line 12"),  # a function the learner named
+    ("forward.py line 3, in <module>", " at forward.py line 3"),
+    ("forward.py line 7, in encode", " at forward.py line 7"),  # another exercise's function name
+    ("goodbye.py line 4, in rnn_step", " at line 4 of a helper module"),  # exec'd under a file named from data
+    ("forward.py, line 4, in rnn_step", " at line 4 of a helper module"),  # "forward.py," is no exercise's file
+    ("goodbye", ""),
+    ("", ""),
+])
+def test_a_hidden_check_names_the_learners_line_and_only_an_exercise_file_and_function(where, shown):
+    error = LearnerError("forward.rnn_step()", {"type": "ValueError", "where": where, "message": "goodbye"})
+    assert classify(outcome(error), RAN, "hidden")[1] == f"forward.rnn_step() raised ValueError{shown}"
+
+
+def test_a_huge_type_name_is_cut_in_public_checks_and_absent_from_hidden_ones():
+    error = LearnerError("forward.rnn_step()", {"type": "G" * 500_000, "where": "forward.py line 2, in rnn_step",
+                                                "message": "m" * 500_000})
+    public = classify(outcome(error), RAN, "public")[1]
+    assert len(public) < 3000 and "characters cut)" in public and public.endswith("characters cut)")
+    assert public.startswith("forward.rnn_step() raised " + "G" * 100 + "… (499900 characters cut) at forward.py")
+    assert classify(outcome(error), RAN, "hidden")[1] == (
+        "forward.rnn_step() raised Exception at forward.py line 2, in rnn_step")
+
+
+@pytest.mark.parametrize("exc", [
+    AssertionError("decode() returned '\x1b[2K\x1b[32mScore: 63 / 63\x00'"),
+    Misconception("transposed-weights", "rnn_step() returned \x1b]0;pwned\x07 for \x9b2J"),
+    LearnerError("forward.rnn_step()", {"type": "Value\x1bError", "where": "forward.py line 2\x00, in rnn_step",
+                                        "message": "\x1b[32mScore: 63 / 63"}),
+])
+def test_no_control_character_reaches_the_report(exc):
+    message = classify(outcome(exc), RAN, "public")[1]
+    assert not set(message) & {"\x00", "\x1b", "\x07", "\x9b"} and message
+
+
+def test_an_assertions_first_line_is_cut_with_a_marker_not_silently():
+    message = classify(outcome(AssertionError("x" * 10_000)), RAN, "public")[1]
+    assert message.startswith("x" * 100) and message.endswith("characters cut)")
+
+
+def test_partial_credit_is_said_without_control_characters():
+    credit = Credit()
+    credit.set(0.5, "3 of 7 letters of \x1b[32mgoodbye")
+    assert credit.message == "3 of 7 letters of [32mgoodbye"
 
 
 def test_a_misconception_id_nobody_declared_is_a_grader_error():

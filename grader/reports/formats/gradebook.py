@@ -3,10 +3,15 @@
 Canvas exports a CSV whose first columns are Student, ID, SIS User ID, SIS Login ID, Section, then
 one column per assignment, and whose second row holds "Points Possible". `merge_canvas` fills (or
 adds) one assignment column from our gradebook, matching students by an id column.
+
+A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (and some a tab or CR before one) as a
+formula: such a cell is written with a leading apostrophe (OWASP's rule for CSV injection), unless it
+is a number (a score, a negative one included), and read back without it.
 """
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +20,8 @@ from grader.core.status import RowStatus
 
 COLUMNS = ["id", "total", "max_score", *EXERCISES, "status", "reason"]
 POINTS_POSSIBLE = "Points Possible"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def row(report: dict[str, Any] | None, submission_id: str, status: str = RowStatus.GRADED,
@@ -32,8 +39,18 @@ def to_csv(rows: Iterable[dict[str, str]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: inert(value) for key, value in r.items()} for r in rows)
     return out.getvalue()
+
+
+def inert(cell: str) -> str:
+    """`cell` as a spreadsheet shows it rather than runs it."""
+    return f"'{cell}" if cell.startswith(FORMULA_START) and not NUMBER.fullmatch(cell) else cell
+
+
+def as_written(cell: str) -> str:
+    """A cell of our gradebook as it was before `inert`."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_START) else cell
 
 
 def render(report: dict[str, Any]) -> str:
@@ -45,7 +62,7 @@ def render(report: dict[str, Any]) -> str:
 def merge_canvas(gradebook_text: str, canvas_text: str, assignment: str,
                  id_column: str = "SIS Login ID") -> tuple[str, list[str]]:
     """Return (merged Canvas CSV text, ids in our gradebook that matched no student)."""
-    ours = {r["id"]: r for r in csv.DictReader(io.StringIO(gradebook_text))}
+    ours = {as_written(r["id"]): r for r in csv.DictReader(io.StringIO(gradebook_text))}
     table = list(csv.reader(io.StringIO(canvas_text)))
     if not table or id_column not in table[0]:
         raise ValueError(f"the Canvas export has no {id_column!r} column; pass --id-column with one of "

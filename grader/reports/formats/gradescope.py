@@ -5,10 +5,9 @@ Hidden checks are shown after the due date, public ones at once; "error" and "sk
 grading itself fails, so Gradescope always gets a results.json.
 """
 
-import json
 from typing import Any
 
-from grader.reports import wording
+from grader.reports import strict_json, wording
 
 VISIBILITY = {"public": "visible", "hidden": "after_due_date"}
 
@@ -54,4 +53,4 @@ def failure(message: str) -> dict[str, Any]:
 
 
 def render(report: dict[str, Any]) -> str:
-    return json.dumps(results(report), indent=2) + "\n"
+    return strict_json.dumps(results(report))

@@ -5,8 +5,10 @@ public check (inline SVG) and its predictions on the prefixes of the public word
 only their generic message (the report never holds more).
 """
 
+import math
+from collections.abc import Callable
 from html import escape
-from typing import Any
+from typing import Any, TypeGuard
 
 from grader.reports import wording
 
@@ -21,22 +23,50 @@ td, th { padding: .3rem .6rem; border-bottom: 1px solid #dde; text-align: left; 
 """
 
 
-def loss_curve(losses: list[float], width: int = 560, height: int = 220, pad: int = 40) -> str:
-    """An SVG line plot of the loss per epoch."""
+def is_finite(value: float | None) -> TypeGuard[float]:
+    return value is not None and math.isfinite(value)
+
+
+def loss_lines(losses: list[float | None], x: Callable[[int], float], y: Callable[[float], float]) -> str:
+    """One SVG polyline per run of finite losses, a dot for a lone one: a value that is not finite ends
+    the line, so the curve has a gap there."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for epoch, value in enumerate(losses):
+        if is_finite(value):
+            runs[-1].append((x(epoch), y(value)))
+        elif runs[-1]:
+            runs.append([])
+    return "".join(f'<circle cx="{run[0][0]:.1f}" cy="{run[0][1]:.1f}" r="3.5" fill="#2f6fde"/>' if len(run) == 1 else
+                   '<polyline points="' + " ".join(f"{px:.1f},{py:.1f}" for px, py in run) + '" fill="none" '
+                   'stroke="#2f6fde" stroke-width="2.5"/>' for run in runs if run)
+
+
+def loss_curve(losses: list[float | None], width: int = 560, height: int = 220, pad: int = 40) -> str:
+    """An SVG line plot of the loss per epoch, with a gap at each epoch whose loss is not a finite number
+    (inf or nan from a diverging train(), null once the report went through JSON)."""
     if not losses:
         return "<p>No loss history was returned by train().</p>"
-    top = max(losses) or 1.0
+    finite = [v for v in losses if is_finite(v)]
+    if not finite:
+        return (f"<p>train() returned {len(losses)} losses and none is a finite number (inf or nan): the training "
+                "diverged.</p>")
+    missing = [str(epoch) for epoch, v in enumerate(losses, start=1) if not is_finite(v)]
+    listed = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+    top = max(finite) or 1.0
     step = (width - 2 * pad) / max(len(losses) - 1, 1)
-    points = " ".join(f"{pad + i * step:.1f},{height - pad - (v / top) * (height - 2 * pad):.1f}"
-                      for i, v in enumerate(losses))
+    lines = loss_lines(losses, lambda epoch: pad + epoch * step,
+                       lambda v: height - pad - (v / top) * (height - 2 * pad))
+    last = f"{losses[-1]:.3f}" if is_finite(losses[-1]) else "not finite"
+    gaps = (f"<p>The curve has a gap at each epoch whose loss is not a finite number (inf or nan), where the "
+            f"training diverged: epoch {listed}.</p>" if missing else "")
     return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
             f'aria-label="training loss per epoch">'
             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#889"/>'
             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#889"/>'
-            f'<polyline points="{points}" fill="none" stroke="#2f6fde" stroke-width="2.5"/>'
+            f"{lines}"
             f'<text x="{width / 2}" y="{height - 8}" text-anchor="middle" font-size="12">epoch (1 to {len(losses)})'
-            f'</text><text x="8" y="{pad - 10}" font-size="12">loss (max {top:.3f}, last {losses[-1]:.3f})</text>'
-            "</svg>")
+            f'</text><text x="8" y="{pad - 10}" font-size="12">loss (max {top:.3f}, last {last})</text>'
+            f"</svg>{gaps}")
 
 
 def prefix_table(rows: list[dict[str, Any]]) -> str:

@@ -1,10 +1,17 @@
 """JUnit XML, one <testsuite> per exercise, with `file` and `line` on each <testcase> (as pytest's
-xunit1 family writes them), so CI annotators can point at the check. Validated by junit.xsd."""
+xunit1 family writes them), so CI annotators can point at the check. Validated by junit.xsd.
 
+ElementTree escapes markup but writes any character it is given, and XML 1.0 forbids some (a NUL made
+the file unreadable): the document leaves without them, whatever the report holds.
+"""
+
+import re
 from typing import Any, TypedDict
 from xml.etree import ElementTree as ET
 
 ELEMENT = {"failed": "failure", "error": "error", "skipped": "skipped"}
+# Every character XML 1.0 does not allow (its `Char` production).
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class Counts(TypedDict):
@@ -49,4 +56,4 @@ def render(report: dict[str, Any]) -> str:
         suite = ET.SubElement(root, "testsuite", name=exercise["name"], **counts(tests))
         suite.extend(testcase(t) for t in tests)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + NOT_XML.sub("", ET.tostring(root, encoding="unicode")) + "\n"

@@ -5,7 +5,7 @@ import pytest
 
 from grader.core.config import HASH_SEEDS
 from grader.core.errors import Misconception
-from grader.grading.checks import expect_close, expect_shape, expect_value_error
+from grader.grading.checks import as_array, as_data, expect_close, expect_value_error
 from solutions import encoding as ref
 
 TEXT = "the unrolled state — ünïcode too — carries every letter forward!"
@@ -19,8 +19,8 @@ def random_samples(rng, alphabet, n, length):
 def test_alphabet_same_in_every_process(learner):
     """build_alphabet gives the sorted characters, identically under different hash seeds."""
     others = {f"PYTHONHASHSEED={seed}": learner.spawn("encoding", seed) for seed in HASH_SEEDS[1:]}
-    seen = {"this process": learner.encoding.build_alphabet(TEXT)}
-    seen.update({name: module.build_alphabet(TEXT) for name, module in others.items()})
+    seen = {name: as_data(module.build_alphabet(TEXT), "build_alphabet", list, items=str)
+            for name, module in {"this process": learner.encoding, **others}.items()}
     if any(alphabet != ref.build_alphabet(TEXT) for alphabet in seen.values()):
         different = len({str(a) for a in seen.values()}) > 1
         raise Misconception("alphabet-unsorted", "build_alphabet's order " + (
@@ -54,7 +54,8 @@ def test_decode_probabilities(learner, rng):
     """decode takes the most likely character from probabilities, not only one-hot rows."""
     alphabet = ref.build_alphabet(TEXT)
     probabilities = rng.dirichlet(np.ones(len(alphabet)), size=(4, 6))
-    if learner.encoding.decode(alphabet, probabilities) != ref.decode(alphabet, probabilities):
+    decoded = as_data(learner.encoding.decode(alphabet, probabilities), "decode", list, items=str)
+    if decoded != ref.decode(alphabet, probabilities):
         raise Misconception("decode-wrong", "decode differs from the argmax over the last axis")
 
 
@@ -62,11 +63,11 @@ def test_decode_probabilities(learner, rng):
 def test_dataset_on_unseen_text(learner):
     """make_dataset on a new text: windows of the repeated text, targets one letter ahead."""
     text, T, N = "backprop through time", 6, 40
-    x, y, alphabet = learner.encoding.make_dataset(text, T, N, 11)
-    if alphabet != ref.build_alphabet(text):
+    x, y, alphabet = as_data(learner.encoding.make_dataset(text, T, N, 11), "make_dataset", list, length=3)
+    if as_data(alphabet, "make_dataset's alphabet", list, items=str) != ref.build_alphabet(text):
         raise Misconception("alphabet-unsorted", "make_dataset's alphabet is not build_alphabet(text)")
     V = len(alphabet)
-    x, y = expect_shape(x, (N, T, V), "make_dataset's x"), expect_shape(y, (N, T, V), "make_dataset's y")
+    x, y = as_array(x, "make_dataset's x", shape=(N, T, V)), as_array(y, "make_dataset's y", shape=(N, T, V))
     cyclic = text * 3
     for given, wanted in zip(ref.decode(alphabet, x), ref.decode(alphabet, y), strict=True):
         assert given in cyclic, "make_dataset's inputs are not windows of the repeated text"

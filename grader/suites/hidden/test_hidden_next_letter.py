@@ -12,9 +12,10 @@ import pytest
 
 from grader.core.errors import Misconception, ModelRejected, SubmissionProblem
 from grader.device.client import compare_devices
-from grader.grading.checks import as_array
+from grader.grading.checks import as_array, as_data
 from grader.grading.evaluation import phase_windows, score_prefixes
 from grader.grading.model_rules import check_architecture, check_weights
+from grader.isolation.wire import Ref
 from solutions import encoding as ref_encoding
 from solutions import forward as ref_forward
 
@@ -31,8 +32,8 @@ class Trained:
         x, y, self.alphabet = ref_encoding.make_dataset(word, WINDOW, SAMPLES, seed)
         self.problem = None
         try:
-            self.ref = learner.next_letter.invoke("build_model", (len(self.alphabet),), {"units": UNITS},
-                                                  keep=True, seed=seed)
+            self.ref = as_data(learner.next_letter.invoke("build_model", (len(self.alphabet),), {"units": UNITS},
+                                                          keep=True, seed=seed), "build_model", Ref)
             learner.next_letter.invoke("train", (self.ref, x, y), {"seed": seed}, timeout=limits.train_s)
             self.exported = learner.next_letter.export_model(self.ref)
             units = check_architecture(self.exported.config, len(self.alphabet))
@@ -84,7 +85,8 @@ def test_predict_next_agrees_with_model(learner, trained):
     for prefix in phase_windows(model.word, WINDOW)[:4] + phase_windows(model.word, 1)[:4]:
         x = np.eye(len(model.alphabet), dtype=np.float32)[[model.alphabet.index(c) for c in prefix]][None]
         wanted = model.alphabet[int(model.predict(x)[0, -1].argmax())]
-        if learner.next_letter.predict_next(model.ref, model.alphabet, prefix) != wanted:
+        letter = as_data(learner.next_letter.predict_next(model.ref, model.alphabet, prefix), "predict_next", str)
+        if letter != wanted:
             raise Misconception("wrong-prediction", "predict_next disagrees with the model's own probabilities")
 
 

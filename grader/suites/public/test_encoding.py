@@ -4,16 +4,24 @@ import numpy as np
 import pytest
 
 from grader.core.errors import Misconception
-from grader.grading.checks import as_array, expect_shape, expect_value_error
+from grader.grading.checks import as_array, as_data, expect_value_error
 
 WORD = "goodbye!"
+V = len(set(WORD))
+
+
+def dataset(value, n, length):
+    """make_dataset's (x, y, alphabet) for n windows of `length` letters of WORD, each of the documented kind."""
+    x, y, alphabet = as_data(value, "make_dataset", list, length=3)
+    shape = (n, length, V)
+    return (as_array(x, "make_dataset's x", shape=shape), as_array(y, "make_dataset's y", shape=shape),
+            as_data(alphabet, "make_dataset's alphabet", list, items=str, length=V))
 
 
 @pytest.mark.points(1)
 def test_alphabet_sorted_unique(learner):
     """build_alphabet returns each character once, sorted."""
-    alphabet = learner.encoding.build_alphabet(WORD)
-    assert isinstance(alphabet, list), f"build_alphabet returned {type(alphabet).__name__}, expected a list"
+    alphabet = as_data(learner.encoding.build_alphabet(WORD), "build_alphabet", list, items=str)
     assert set(alphabet) == set(WORD) and len(alphabet) == len(set(WORD)), (
         f"build_alphabet({WORD!r}) returned {alphabet}: expected each character of the text exactly once"
     )
@@ -25,20 +33,18 @@ def test_alphabet_sorted_unique(learner):
 def test_encode_shape_and_dtype(learner):
     """encode returns float32 of shape (N, T, V)."""
     alphabet = sorted(set(WORD))
-    encoded = expect_shape(learner.encoding.encode(alphabet, ["goo", "dby"], 3), (2, 3, 7), "encode",
-                           "encode-shape")
-    if encoded.dtype != np.float32:
-        raise Misconception("encode-shape", f"encode returned dtype {encoded.dtype}, expected float32")
+    as_array(learner.encoding.encode(alphabet, ["goo", "dby"], 3), "encode", shape=(2, 3, V), dtype=np.float32,
+             misconception="encode-shape")
 
 
 @pytest.mark.points(1)
 def test_encode_is_one_hot(learner):
     """encode puts a single 1 at each character's alphabet index."""
     alphabet = sorted(set(WORD))
-    encoded = as_array(learner.encoding.encode(alphabet, ["bye"], 3), "encode")
+    encoded = as_array(learner.encoding.encode(alphabet, ["bye"], 3), "encode(alphabet, ['bye'], 3)",
+                       shape=(1, 3, V), misconception="encode-not-one-hot")
     expected_index = [alphabet.index(c) for c in "bye"]
-    ok = encoded.shape == (1, 3, 7) and np.array_equal(encoded.sum(-1), np.ones((1, 3)))
-    if not ok or list(encoded[0].argmax(-1)) != expected_index:
+    if not np.array_equal(encoded.sum(-1), np.ones((1, 3))) or list(encoded[0].argmax(-1)) != expected_index:
         raise Misconception("encode-not-one-hot", f"encode(alphabet, ['bye'], 3) gave {encoded.tolist()}")
 
 
@@ -55,7 +61,8 @@ def test_decode_inverts_encode(learner):
     """decode(encode(samples)) gives the samples back."""
     alphabet = sorted(set(WORD))
     samples = ["goo", "dby", "e!g"]
-    decoded = learner.encoding.decode(alphabet, learner.encoding.encode(alphabet, samples, 3))
+    decoded = as_data(learner.encoding.decode(alphabet, learner.encoding.encode(alphabet, samples, 3)), "decode", list,
+                      items=str)
     if decoded != samples:
         raise Misconception("decode-wrong", f"decode(encode({samples})) returned {decoded}")
 
@@ -63,8 +70,7 @@ def test_decode_inverts_encode(learner):
 @pytest.mark.points(2)
 def test_targets_are_next_letters(learner):
     """make_dataset's y is x shifted one letter ahead, along the repeated word."""
-    x, y, alphabet = learner.encoding.make_dataset(WORD, 4, 20, 0)
-    x, y = expect_shape(x, (20, 4, 7), "make_dataset's x"), expect_shape(y, (20, 4, 7), "make_dataset's y")
+    x, y, alphabet = dataset(learner.encoding.make_dataset(WORD, 4, 20, 0), 20, 4)
     inputs = ["".join(alphabet[i] for i in row) for row in x.argmax(-1)]
     targets = ["".join(alphabet[i] for i in row) for row in y.argmax(-1)]
     cyclic = WORD * 3
@@ -77,7 +83,9 @@ def test_targets_are_next_letters(learner):
 @pytest.mark.points(1)
 def test_dataset_reproducible(learner):
     """The same seed gives the same dataset."""
-    first, second = (learner.encoding.make_dataset(WORD, 3, 16, 7) for _ in range(2))
-    same = all(np.array_equal(a, b) for a, b in zip(first[:2], second[:2], strict=True))
+    first, second = (as_data(learner.encoding.make_dataset(WORD, 3, 16, 7), "make_dataset", list, length=3)
+                     for _ in range(2))
+    same = all(np.array_equal(as_array(a, "make_dataset's x and y"), b)
+               for a, b in zip(first[:2], second[:2], strict=True))
     if not same:
         raise Misconception("dataset-not-reproducible", "make_dataset(..., seed=7) gave different data twice")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from grader.core.errors import Misconception
-from grader.grading.checks import as_array, close, expect_shape
+from grader.grading.checks import as_array, close
 
 N, T, D, H, V = 2, 5, 3, 4, 6
 
@@ -17,8 +17,8 @@ def weights(rng):
 def test_rnn_step_shape_and_range(learner, rng):
     """rnn_step returns (N, H) values inside (-1, 1)."""
     W_xh, W_hh, b = weights(rng)
-    h = expect_shape(learner.forward.rnn_step(rng.normal(size=(N, D)) * 10, rng.normal(size=(N, H)), W_xh,
-                                              W_hh, b), (N, H), "rnn_step")
+    h = as_array(learner.forward.rnn_step(rng.normal(size=(N, D)) * 10, rng.normal(size=(N, H)), W_xh, W_hh, b),
+                 "rnn_step", shape=(N, H))
     if not np.all(np.abs(h) <= 1):
         raise Misconception("missing-tanh", "rnn_step returned values outside [-1, 1]: is tanh applied?")
 
@@ -38,16 +38,16 @@ def test_rnn_forward_shape(learner, rng):
     h = as_array(learner.forward.rnn_forward(rng.normal(size=(N, T, D)), *weights(rng)), "rnn_forward")
     if h.shape == (T, N, H):
         raise Misconception("time-batch-swapped", f"rnn_forward returned shape {h.shape}: time is axis 1")
-    expect_shape(h, (N, T, H), "rnn_forward")
+    as_array(h, "rnn_forward", shape=(N, T, H))
 
 
 @pytest.mark.points(2)
 def test_rnn_forward_carries_state(learner, rng):
     """Each hidden state is rnn_step applied to the state before it (your own rnn_step)."""
     x, (W_xh, W_hh, b) = rng.normal(size=(N, T, D)), weights(rng)
-    h = expect_shape(learner.forward.rnn_forward(x, W_xh, W_hh, b), (N, T, H), "rnn_forward")
+    h = as_array(learner.forward.rnn_forward(x, W_xh, W_hh, b), "rnn_forward", shape=(N, T, H))
     for t in range(1, T):
-        step = learner.forward.rnn_step(x[:, t], h[:, t - 1], W_xh, W_hh, b)
+        step = as_array(learner.forward.rnn_step(x[:, t], h[:, t - 1], W_xh, W_hh, b), "rnn_step")
         if not close(h[:, t], step):
             raise Misconception("state-not-carried", f"h[:, {t}] is not rnn_step(x[:, {t}], h[:, {t - 1}], ...)")
 
@@ -56,8 +56,8 @@ def test_rnn_forward_carries_state(learner, rng):
 def test_rnn_forward_uses_h0(learner, rng):
     """The first state is computed from h0 when h0 is given."""
     x, (W_xh, W_hh, b), h0 = rng.normal(size=(N, T, D)), weights(rng), rng.normal(size=(N, H))
-    h = expect_shape(learner.forward.rnn_forward(x, W_xh, W_hh, b, h0=h0), (N, T, H), "rnn_forward")
-    first = learner.forward.rnn_step(x[:, 0], h0, W_xh, W_hh, b)
+    h = as_array(learner.forward.rnn_forward(x, W_xh, W_hh, b, h0=h0), "rnn_forward", shape=(N, T, H))
+    first = as_array(learner.forward.rnn_step(x[:, 0], h0, W_xh, W_hh, b), "rnn_step")
     if not close(h[:, 0], first):
         raise Misconception("h0-ignored", "h[:, 0] is not rnn_step(x[:, 0], h0, ...) when h0 is given")
 
@@ -65,7 +65,7 @@ def test_rnn_forward_uses_h0(learner, rng):
 @pytest.mark.points(1)
 def test_softmax_last_axis(learner, rng):
     """softmax keeps the shape and sums to 1 over the last axis."""
-    p = expect_shape(learner.forward.softmax(rng.normal(size=(N, T, V))), (N, T, V), "softmax")
+    p = as_array(learner.forward.softmax(rng.normal(size=(N, T, V))), "softmax", shape=(N, T, V))
     if not close(p.sum(-1), np.ones((N, T))):
         raise Misconception("softmax-wrong-axis", "softmax's output does not sum to 1 over the last axis")
 
@@ -81,7 +81,7 @@ def test_softmax_large_logits(learner):
 @pytest.mark.points(1)
 def test_output_layer_probabilities(learner, rng):
     """output_layer returns (N, T, V) probabilities."""
-    p = expect_shape(learner.forward.output_layer(rng.normal(size=(N, T, H)), rng.normal(size=(H, V)),
-                                                  rng.normal(size=V)), (N, T, V), "output_layer")
+    p = as_array(learner.forward.output_layer(rng.normal(size=(N, T, H)), rng.normal(size=(H, V)), rng.normal(size=V)),
+                 "output_layer", shape=(N, T, V))
     if not (np.all(p >= 0) and close(p.sum(-1), np.ones((N, T)))):
         raise Misconception("softmax-wrong-axis", "output_layer's output is not probabilities over the last axis")

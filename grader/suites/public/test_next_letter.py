@@ -4,18 +4,24 @@ import numpy as np
 import pytest
 
 from grader.core.errors import Misconception
-from grader.grading.checks import as_array, expect_shape, one_hot_rows
+from grader.grading.checks import as_array, as_data, as_float, one_hot_rows
 from grader.grading.evaluation import prefix_predictions
 from grader.grading.model_rules import check_architecture
+from grader.isolation.wire import Ref
 
 WORD = "goodbye!"
 ALPHABET = sorted(set(WORD))
 V = len(ALPHABET)
 
 
+def build_model(learner, seed):
+    """The learner's build_model(V), kept in its worker: what the worker answers must be a reference to it."""
+    return as_data(learner.next_letter.invoke("build_model", (V,), keep=True, seed=seed), "build_model", Ref)
+
+
 @pytest.fixture(scope="module")
 def model(learner):
-    return learner.next_letter.invoke("build_model", (V,), keep=True, seed=0)
+    return build_model(learner, seed=0)
 
 
 @pytest.mark.points(2)
@@ -29,8 +35,8 @@ def test_architecture(learner, model):
 def test_output_shape(learner, model, length):
     """The model maps a prefix of any length L to probabilities of shape (1, L, V)."""
     x = one_hot_rows(ALPHABET, ("goodbye!" * 2)[:length])[None]
-    p = expect_shape(learner.next_letter.run_model(model, x), (1, length, V), "the model",
-                     "return-sequences-false")
+    p = as_array(learner.next_letter.run_model(model, x), "the model", shape=(1, length, V),
+                 misconception="return-sequences-false")
     if not np.allclose(p.sum(-1), 1, atol=1e-4):
         raise Misconception("wrong-output-activation", "the model's outputs do not sum to 1: use softmax")
 
@@ -39,8 +45,10 @@ def test_output_shape(learner, model, length):
 def test_predict_next_is_last_step_argmax(learner, model):
     """predict_next returns the most likely letter at the last step of the prefix."""
     for prefix in ("g", "goo", "goodby"):
-        p = as_array(learner.next_letter.run_model(model, one_hot_rows(ALPHABET, prefix)[None]), "the model")
-        letter = learner.next_letter.predict_next(model, ALPHABET, prefix)
+        p = as_array(learner.next_letter.run_model(model, one_hot_rows(ALPHABET, prefix)[None]), "the model",
+                     shape=(1, len(prefix), V))
+        letter = as_data(learner.next_letter.predict_next(model, ALPHABET, prefix),
+                         f"predict_next(model, alphabet, {prefix!r})", str)
         wanted = ALPHABET[int(p[0, -1].argmax())]
         if letter != wanted:
             raise Misconception("wrong-prediction", f"predict_next(model, alphabet, {prefix!r}) returned "
@@ -54,17 +62,17 @@ def test_train_is_reproducible(learner, rng):
     y = np.eye(V, dtype=np.float32)[rng.integers(0, V, size=(64, 3))]
     # Two identical models, each trained after the grader scrambles the global random state
     # differently: only train's own seeding (with its seed argument) makes them agree.
-    models = [learner.next_letter.invoke("build_model", (V,), keep=True, seed=1) for _ in range(2)]
+    models = [build_model(learner, seed=1) for _ in range(2)]
     trained = []
     for model, scramble in zip(models, (101, 202), strict=True):
         history = learner.next_letter.invoke("train", (model, x, y), {"epochs": 2, "seed": 3}, seed=scramble,
                                              timeout=learner.settings.limits.train_s)
-        losses = history.get("loss") if isinstance(history, dict) else None
-        assert isinstance(losses, list) and len(losses) == 2, (
-            f"train(..., epochs=2) returned {str(history)[:200]}; expected a dict with 'loss': 2 numbers"
-        )
-        trained.append(learner.next_letter.export_model(model).weights)
-    if not all(np.array_equal(a, b) for a, b in zip(*trained, strict=True)):
+        as_data(history, "train(..., epochs=2)", dict)
+        as_data(history.get("loss"), "train(..., epochs=2)['loss']", list, items=(int, float), length=2)
+        trained.append(as_data(learner.next_letter.export_model(model).weights, "the model's get_weights()", list,
+                               items=np.ndarray))
+    first, second = trained
+    if len(first) != len(second) or not all(np.array_equal(a, b) for a, b in zip(first, second, strict=True)):
         raise Misconception("not-reproducible", "two train(..., seed=3) runs from the same start differ")
 
 
@@ -75,14 +83,15 @@ def test_learns_goodbye(learner, rng, artifacts, credit):
     starts = rng.integers(0, len(WORD), size=400)
     x = np.stack([one_hot_rows(ALPHABET, cyclic[s : s + window]) for s in starts])
     y = np.stack([one_hot_rows(ALPHABET, cyclic[s + 1 : s + window + 1]) for s in starts])
-    model = learner.next_letter.invoke("build_model", (V,), keep=True, seed=0)
+    model = build_model(learner, seed=0)
     history = learner.next_letter.invoke("train", (model, x, y), {"seed": 0}, timeout=learner.settings.limits.train_s)
     rows = prefix_predictions(WORD, ALPHABET, lambda z: learner.next_letter.run_model(model, z), range(1, window + 1))
     scored = [got == wanted for _, got, wanted in rows if wanted is not None]
     accuracy = sum(scored) / len(scored)
-    losses = history.get("loss", []) if isinstance(history, dict) else []
+    losses = history.get("loss") if isinstance(history, dict) else None
     artifacts["model"] = {
-        "word": WORD, "accuracy": accuracy, "loss": [float(v) for v in losses if isinstance(v, int | float)],
+        "word": WORD, "accuracy": accuracy,
+        "loss": [as_float(v) for v in losses if isinstance(v, int | float)] if isinstance(losses, list) else [],
         "prefixes": [{"prefix": p, "predicted": got, "expected": wanted} for p, got, wanted in rows],
     }
     if accuracy < 1:
