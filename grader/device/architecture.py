@@ -59,6 +59,9 @@ def check_classes(config: Any) -> None:
         if "class_name" not in node:
             continue
         module, name, registered = node.get("module"), node.get("class_name"), node.get("registered_name")
+        if not all(isinstance(value, str | None) for value in (module, name, registered)):
+            raise ModelRejected(f"the model's config names a class with something other than a string (at {path}): "
+                                "build the model from keras.Input and keras.layers, and save nothing else in it")
         if (module is not None and module not in ALLOWED_MODULES) or name not in ALLOWED_CLASSES:
             raise ModelRejected(f"the model uses {module}.{name} (at {path}); the grader accepts only Input, "
                                 "SimpleRNN and Dense layers from keras.layers")
@@ -66,12 +69,18 @@ def check_classes(config: Any) -> None:
             raise ModelRejected(f"the model uses a custom registered object {registered!r} (at {path})")
 
 
-def layer_configs(config: dict[str, Any]) -> list[tuple[Any, Any]]:
-    """The model's layers as [(class_name, config)], in order."""
-    layers = config.get("config", {}).get("layers")
-    if config.get("class_name") not in ("Sequential", "Functional") or not isinstance(layers, list):
+def layer_configs(config: Any) -> list[tuple[Any, dict[str, Any]]]:
+    """The model's layers as [(class_name, config)], in order; ModelRejected unless the config has the form
+    Keras writes (the worker sends any JSON it likes)."""
+    body = config.get("config") if isinstance(config, dict) else None
+    layers = body.get("layers") if isinstance(body, dict) else None
+    if not isinstance(layers, list) or config.get("class_name") not in ("Sequential", "Functional"):
         raise ModelRejected("build the model with keras.Sequential or keras.Model (the functional API)")
-    return [(layer.get("class_name"), layer.get("config", {})) for layer in layers if isinstance(layer, dict)]
+    found = [(layer.get("class_name"), layer.get("config", {})) for layer in layers if isinstance(layer, dict)]
+    if not all(isinstance(layer, dict) for _, layer in found):
+        raise ModelRejected("a layer's config in the model's config is not an object: build the model from "
+                            "keras.Input and keras.layers, and save nothing else in it")
+    return found
 
 
 def check_architecture(config: dict[str, Any], n_chars: int) -> int:
@@ -84,10 +93,14 @@ def check_architecture(config: dict[str, Any], n_chars: int) -> int:
     if names != LAYERS:
         raise Misconception("wrong-architecture", f"the model's layers are {names}, expected {LAYERS}")
     (_, inputs), (_, rnn), (_, dense) = layers
-    shape = inputs.get("batch_shape") or [None, *(inputs.get("input_shape") or [])]
-    if list(shape)[1:] != [None, n_chars]:
+    shape = inputs.get("batch_shape")
+    if not shape and isinstance(inputs.get("input_shape"), list):
+        shape = [None, *inputs["input_shape"]]
+    if not isinstance(shape, list) or shape[1:] != [None, n_chars]:
         raise Misconception(
-            "wrong-architecture", f"the input shape is {shape[1:]}, expected (None, {n_chars}): any length"
+            "wrong-architecture",
+            f"the input shape is {shape[1:] if isinstance(shape, list) else shape!r}, expected (None, {n_chars}): "
+            "any length"
         )
     units = check_units(rnn)
     if not rnn.get("return_sequences"):
@@ -129,8 +142,8 @@ def check_shapes(config: dict[str, Any], features: set[int]) -> None:
 
 def is_shape(shape: Any, features: set[int]) -> bool:
     """Whether `shape` is at most (batch, time, features), each None or a count, with `features` one of those given."""
-    return (isinstance(shape, list) and 1 <= len(shape) <= 3 and shape[-1] in features
-            and all(dim is None or (type(dim) is int and dim >= 0) for dim in shape))
+    return (isinstance(shape, list) and 1 <= len(shape) <= 3
+            and all(dim is None or (type(dim) is int and dim >= 0) for dim in shape) and shape[-1] in features)
 
 
 def weight_shapes(n_chars: int, units: int) -> list[tuple[int, ...]]:

@@ -16,24 +16,10 @@ from typing import Any
 import numpy as np
 
 from grader.core.errors import ModelRejected
-from grader.device import architecture
-from grader.device.architecture import weight_shapes
+from grader.device.architecture import check_architecture, weight_shapes
 from grader.grading.checks import as_data
 
 __all__ = ["check_architecture", "check_weights"]
-
-
-def check_architecture(config: dict[str, Any], n_chars: int) -> int:
-    """`architecture.check_architecture` on the config the learner's worker exported, which may be any JSON
-    object. Those rules read the config in the form Keras writes it, and raise TypeError or AttributeError on
-    another (a class name that is a list, a layer's config or a shape that is a number): here, as in the
-    device checker (`checker.py`), that is the model's failure, never an internal grader error. Once the
-    rules read any JSON themselves, this is the plain import again."""
-    try:
-        return architecture.check_architecture(config, n_chars)
-    except (TypeError, AttributeError):
-        raise ModelRejected("the model's config is not one Keras writes: build the model with keras.Sequential "
-                            "from keras.Input and keras.layers, and save nothing else in it") from None
 
 
 def check_weights(weights: Any, n_chars: int, units: int) -> list[np.ndarray]:

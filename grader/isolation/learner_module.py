@@ -109,7 +109,11 @@ class LearnerModule:
         """
         self.ensure_imported()
         request_id = self.send({"op": "call", "func": func, "keep": keep, "seed": seed}, args=args, kwargs=kwargs)
-        return self.receive(request_id, f"{self.name}.{func}()", timeout or self.limits.call_s)
+        what = f"{self.name}.{func}()"
+        result = self.receive(request_id, what, timeout or self.limits.call_s)
+        if keep and not isinstance(result, Ref):  # the worker answers for the learner's code: it may say anything
+            raise BadOutput(f"{what}: the worker did not keep the result it was asked to keep")
+        return result
 
     def run_model(self, ref: Ref, x: Any, timeout: float | None = None) -> Any:
         """Run a kept Keras model on `x` of shape (N, T, V) in the worker; returns (N, T, V) outputs."""

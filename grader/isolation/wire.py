@@ -70,10 +70,17 @@ def parse_reply(line: bytes | str, max_bytes: int) -> dict[str, Any]:
     return reply
 
 
-def decode(value: Any, request_id: str, out_dir: Path, max_array_bytes: int, generation: int) -> Any:
+# How deep a reply's lists and dicts may nest. JSON's parser takes far deeper (a list 600 deep), and the
+# decoding below would then exhaust Python's recursion limit in the grade process.
+MAX_DEPTH = 64
+
+
+def decode(value: Any, request_id: str, out_dir: Path, max_array_bytes: int, generation: int, depth: int = 0) -> Any:
     """A reply's value as plain data: arrays read from `out_dir` (only files named for this request)."""
+    if depth > MAX_DEPTH and isinstance(value, list | dict):
+        raise UnsafeOutput(f"a value nested more than {MAX_DEPTH} lists or dicts deep")
     if isinstance(value, list):
-        return [decode(v, request_id, out_dir, max_array_bytes, generation) for v in value]
+        return [decode(v, request_id, out_dir, max_array_bytes, generation, depth + 1) for v in value]
     if isinstance(value, dict):
         if set(value) == {"__npy__"}:
             name = value["__npy__"]
@@ -82,5 +89,6 @@ def decode(value: Any, request_id: str, out_dir: Path, max_array_bytes: int, gen
             return safe_io.load_npy(out_dir, name, max_array_bytes)
         if set(value) == {"__ref__"}:
             return Ref(str(value["__ref__"]), generation)
-        return {str(k): decode(v, request_id, out_dir, max_array_bytes, generation) for k, v in value.items()}
+        return {str(k): decode(v, request_id, out_dir, max_array_bytes, generation, depth + 1)
+                for k, v in value.items()}
     return value

@@ -70,3 +70,29 @@ def test_a_shape_keras_would_build_weights_from_must_have_the_models_features(wh
     rnn["build_config"]["input_shape"][-1] = 5
     model.pop("build_config", None)
     assert check_architecture(model, 5) == 4
+
+
+@pytest.mark.parametrize("config", [
+    [], 7, {"class_name": ["Sequential"], "config": {"layers": []}},
+    {"class_name": "Sequential", "config": []},
+    {"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", "config": []}]}},
+    {"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": 5}},
+        {"class_name": "SimpleRNN", "config": {"units": 8}}, {"class_name": "Dense", "config": {}}]}},
+    {"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {"input_shape": 5}},
+        {"class_name": "SimpleRNN", "config": {"units": 8}}, {"class_name": "Dense", "config": {}}]}},
+], ids=["list", "number", "class-name-list", "body-list", "layer-config-list", "batch-shape-number",
+        "input-shape-number"])
+def test_a_config_keras_would_never_write_is_refused_not_a_crash(config):
+    """The worker exports whatever JSON the learner's code makes it send: the rules refuse it, in the grade
+    process and the device checker alike, and never raise anything else."""
+    with pytest.raises((ModelRejected, Misconception)):
+        check_architecture(config, 8)
+
+
+def test_a_shape_with_a_list_for_a_dimension_is_refused():
+    rnn = layer("SimpleRNN", units=4, return_sequences=True, activation="tanh", use_bias=True)
+    rnn["build_config"] = {"input_shape": [None, None, [5]]}
+    with pytest.raises(ModelRejected):
+        check_architecture(sequential(GOOD[0], rnn, GOOD[2]), 5)

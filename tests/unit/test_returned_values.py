@@ -429,8 +429,6 @@ def test_any_returned_value_is_the_learners_result(answers):
     assert_learner_facing(answers)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known: isolation/wire.py's decode takes two frames "
-                   "a level, so a reply that json parses can raise RecursionError there; to fix in wire.py")
 def test_a_reply_nested_too_deep_to_decode_is_the_learners():
     """A list 600 deep is valid JSON within the parser's depth, and the learner's result like any other (one
     check: pytest takes a second to look for the recursion in each such traceback)."""
