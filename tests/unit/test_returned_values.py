@@ -318,12 +318,6 @@ class ScriptedPlugin(GradingPlugin):
         self.checker = StandInChecker(settings.work_dir, settings.limits)
         self.crashes: dict[str, str] = {}
 
-    def pytest_configure(self, config: pytest.Config) -> None:
-        super().pytest_configure(config)
-        # No traceback text for failed checks: nothing shows it (the plugin judges the exception itself), and
-        # parsing the source of every frame took most of this test's time.
-        config.option.tbstyle = "no"
-
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.workers.script.next_check()
@@ -434,3 +428,25 @@ def test_a_reply_nested_too_deep_to_decode_is_the_learners():
     check: pytest takes a second to look for the recursion in each such traceback)."""
     assert_learner_facing([Returns(json.loads("[" * 600 + "]" * 600))],
                           [f"{SUITES}/public/test_forward.py::test_softmax_large_logits"])
+
+
+class UntrainedNextLetter(StandInNextLetter):
+    """A train that fits nothing: it makes up one loss per epoch and leaves the weights as build_model did."""
+
+    @staticmethod
+    def train(model: StandInModel, x: np.ndarray, y: np.ndarray, epochs: int = 6, seed: int = 0) -> dict:
+        return {"loss": [1.0] * epochs}
+
+
+@pytest.mark.parametrize(("module", "status", "misconception"), [
+    (StandInNextLetter, Status.PASSED, None),
+    (UntrainedNextLetter, Status.FAILED, "train-does-not-train"),
+])
+def test_the_reproducibility_point_needs_a_train_that_trains(monkeypatch, module, status, misconception):
+    """Two untrained copies of a model are equal too: a train that changes no weight is diagnosed, not
+    given the point for reproducibility."""
+    monkeypatch.setitem(REFERENCES, "next_letter", module)
+    report, crashes = grade_scripted([Right()], [f"{SUITES}/public/test_next_letter.py::test_train_is_reproducible"])
+    [test] = report["tests"]
+    assert (test["status"], test["misconception"], test["score"]) == (status, misconception, float(not misconception))
+    assert crashes == {}
