@@ -16,6 +16,7 @@ from grader.batch.grade_server import GradeServer
 from grader.core.config import Limits
 from grader.core.fallbacks import Fallbacks
 from grader.device.client import DeviceServer
+from grader.grading.command import grade_limits
 from grader.isolation import sandbox
 from grader.isolation.servers import ENV
 from grader.isolation.zygote import LearnerSlot, clear_slot
@@ -74,7 +75,8 @@ class SlotPool:
         try:
             with self.lock:
                 # A server that died is started again: without it, every grading would pay its imports.
-                self.device = device = running(self.device, DeviceServer, record)
+                limits = grade_limits(grade_args)
+                self.device = device = running(self.device, lambda: DeviceServer(limits), record)
                 self.grader = running(self.grader, GradeServer, record)
                 while self.idle:
                     slot = self.idle.pop()
@@ -84,7 +86,7 @@ class SlotPool:
                     self.all.remove(slot)  # its zygote died (out of memory, say): start a new slot
                     record.note("slot-replaced", "a batch slot's zygote had died: a new slot was started")
                     slot.close()
-            slot = Slot(Limits(), device, learner="off" not in grade_args)
+            slot = Slot(limits, device, learner="off" not in grade_args)
         except (OSError, RuntimeError) as exc:
             record.note("no-preload", f"the batch could not preload TensorFlow ({exc}): this submission was "
                                       "graded by a fresh grade process and fresh workers")

@@ -61,12 +61,23 @@ def grade_parser(epilog: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def limits_of(args: argparse.Namespace) -> Limits:
+    """The per-worker limits that `grade`'s options (parsed by `grade_parser`) ask for."""
+    return Limits(call_s=args.call_timeout, import_s=args.import_timeout, train_s=args.train_timeout,
+                  memory_bytes=args.memory_mb << 20, processes=args.max_processes, cpu_s=args.cpu_seconds,
+                  file_bytes=args.max_file_mb << 20, open_files=args.max_open_files)
+
+
+def grade_limits(grade_args: list[str]) -> Limits:
+    """The limits of a batch's `grade` options (`grade batch ... --memory-mb 512`), for the processes the
+    batch itself starts: the preloaded device server and learner slots."""
+    return limits_of(grade_parser().parse_args(["exercises", *grade_args]))
+
+
 def run_grade(argv: list[str], console: Console, epilog: str | None = None) -> int:
     """Grade the submission `argv` names, print the report, write the files asked for."""
     args = grade_parser(epilog).parse_args(argv)
-    limits = Limits(call_s=args.call_timeout, import_s=args.import_timeout, train_s=args.train_timeout,
-                    memory_bytes=args.memory_mb << 20, processes=args.max_processes, cpu_s=args.cpu_seconds,
-                    file_bytes=args.max_file_mb << 20, open_files=args.max_open_files)
+    limits = limits_of(args)
     job = Job(Path(args.path), only=args.only, seed=args.seed, limits=limits, isolation=args.isolation)
     try:
         report = grade(job)

@@ -1,12 +1,15 @@
 """grader/batch/pool.py and runner.py with real slots: a slot whose zygote died, a slot that cannot
 be emptied."""
 
+from pathlib import Path
+
 import pytest
 
 from grader.batch import pool
 from grader.batch.runner import grade_in_process
 from grader.batch.submissions import Submission
 from grader.core.fallbacks import Fallbacks
+from grader.isolation.limits import ADDRESS_SPACE_BASELINE
 
 
 def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
@@ -32,5 +35,18 @@ def test_a_slot_whose_zygote_died_grades_without_it_and_is_replaced(root):
             patch.setattr(pool, "clear_slot", lambda learner: (_ for _ in ()).throw(PermissionError(13, "locked")))
             again.clear(record)
         assert not again.alive() and "slot-retired" in record.taken
+    finally:
+        slots.close()
+
+
+def test_the_batch_device_server_takes_the_batchs_memory_limit():
+    """`grade batch ... --memory-mb 700`: the device server the pool starts for every slot is capped by the
+    same limit the batch's gradings use (it was capped by the default whatever the batch asked)."""
+    slots = pool.SlotPool()
+    try:
+        slots.acquire(["--memory-mb", "700", "--isolation", "off"], Fallbacks())
+        limits = Path(f"/proc/{slots.device.process.pid}/limits").read_text().splitlines()
+        cap = next(line for line in limits if line.startswith("Max address space")).split()[3]
+        assert int(cap) == (700 << 20) + ADDRESS_SPACE_BASELINE
     finally:
         slots.close()
