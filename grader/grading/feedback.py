@@ -29,6 +29,8 @@ HINTS = {
     "model-not-learning": "Check the learning rate and epochs: the model must learn every predictable letter.",
     "device-dependent": "The model's output must not depend on the device it runs on.",
     "not-reproducible": "Seed Keras in train from its seed argument (keras.utils.set_random_seed).",
+    "train-does-not-train": "train must fit the model: call model.fit(x, y, epochs=epochs, ...) and return its "
+                            "History's .history dict.",
     "wrong-prediction": "predict_next returns the argmax letter at the LAST step of the prefix.",
 }
 

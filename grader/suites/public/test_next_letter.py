@@ -55,24 +55,38 @@ def test_predict_next_is_last_step_argmax(learner, model):
                                 f"{letter!r}; the model's most likely letter is {wanted!r}")
 
 
+def weights_of(learner, model):
+    """The kept model's weight arrays, as the worker exports them."""
+    return as_data(learner.next_letter.export_model(model).weights, "the model's get_weights()", list,
+                   items=np.ndarray)
+
+
+def same_weights(first, second):
+    return len(first) == len(second) and all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
 @pytest.mark.points(1)
 def test_train_is_reproducible(learner, rng):
-    """train returns {'loss': [...]} with one value per epoch, and the same seed gives the same weights."""
+    """train trains the model and returns {'loss': [...]}, one value per epoch; the same seed gives the same weights."""
     x = np.eye(V, dtype=np.float32)[rng.integers(0, V, size=(64, 3))]
     y = np.eye(V, dtype=np.float32)[rng.integers(0, V, size=(64, 3))]
     # Two identical models, each trained after the grader scrambles the global random state
-    # differently: only train's own seeding (with its seed argument) makes them agree.
+    # differently: only train's own seeding (with its seed argument) makes them agree. Their weights
+    # before training too: two untrained models agree as well, so a train that trains nothing would pass.
     models = [build_model(learner, seed=1) for _ in range(2)]
+    untrained = [weights_of(learner, model) for model in models]
     trained = []
     for model, scramble in zip(models, (101, 202), strict=True):
         history = learner.next_letter.invoke("train", (model, x, y), {"epochs": 2, "seed": 3}, seed=scramble,
                                              timeout=learner.settings.limits.train_s)
         as_data(history, "train(..., epochs=2)", dict)
         as_data(history.get("loss"), "train(..., epochs=2)['loss']", list, items=(int, float), length=2)
-        trained.append(as_data(learner.next_letter.export_model(model).weights, "the model's get_weights()", list,
-                               items=np.ndarray))
+        trained.append(weights_of(learner, model))
+    if all(same_weights(before, after) for before, after in zip(untrained, trained, strict=True)):
+        raise Misconception("train-does-not-train", "after train(..., epochs=2, seed=3) the model's weights are "
+                            "the ones it had before: train must fit the model")
     first, second = trained
-    if len(first) != len(second) or not all(np.array_equal(a, b) for a, b in zip(first, second, strict=True)):
+    if not same_weights(first, second):
         raise Misconception("not-reproducible", "two train(..., seed=3) runs from the same start differ")
 
 
