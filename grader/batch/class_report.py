@@ -8,9 +8,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from grader.batch import class_page
+from grader.core.sanitise import for_terminal
 from grader.reports import strict_json
 from grader.reports.formats import gradebook
 
@@ -71,12 +71,12 @@ def render(summary: dict[str, Any], console: Console) -> None:
     hardest.add_column("check")
     hardest.add_column("pass rate", justify="right")
     for name, rate in sorted(summary["pass_rate"].items(), key=lambda item: item[1])[:10]:
-        hardest.add_row(Text(name), f"{rate:.0%}")  # as it is: "[mixed]" is a parameter, not markup
+        hardest.add_row(for_terminal(name), f"{rate:.0%}")  # as it is: "[mixed]" is a parameter, not markup
     console.print(hardest)
     if summary["misconceptions"]:
         common = Table(title="Most frequent misconceptions", title_justify="left")
         common.add_column("misconception")
         common.add_column("submissions", justify="right")
         for item in summary["misconceptions"][:10]:
-            common.add_row(Text(item["id"]), str(item["submissions"]))
+            common.add_row(for_terminal(item["id"]), str(item["submissions"]))
         console.print(common)

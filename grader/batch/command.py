@@ -18,7 +18,6 @@ from types import TracebackType
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from grader.batch import class_report, runner
@@ -55,7 +54,7 @@ def run_batch(args: argparse.Namespace, grade_args: list[str], console: Console)
     found = discover(os.path.abspath(args.submissions))
     warning = id_warning(found)
     if warning:
-        console.print(f"[yellow]{escape(warning)}[/yellow]", soft_wrap=True, highlight=False)
+        console.print(for_terminal(warning), style="yellow", soft_wrap=True)
     submissions = shard(found, args.shard)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
