@@ -74,3 +74,39 @@ def without_cgroups(command):
     namespace of its own whose /sys/fs/cgroup is an empty tmpfs; bubblewrap works there as before."""
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
             'mount -t tmpfs none /sys/fs/cgroup && exec "$@"', "sh", *map(str, command)]
+
+
+ORDINARY_UID = 65534
+
+
+def as_ordinary_user(command, reach=()):
+    """`command`, run as uid and gid 65534 with no capabilities (an instructor on a laptop: no cgroup can be
+    made, bubblewrap works through a user namespace), as root must start it.
+
+    The tests' Python may live where only root can pass (pyenv under /root, tox's .tox, pytest's
+    /tmp/pytest-of-root are 0700): in a mount namespace of the command's own, each such directory on the way to
+    this Python, its base and the `reach` paths is covered by a world-readable tmpfs that holds only the way
+    on, bound back in. Nothing is chmod-ed; the files themselves keep their modes. Files the command writes
+    must lie in a directory that uid 65534 owns.
+    """
+    closed = {}
+    for path in {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve(), *map(Path, reach)}:
+        for parent in path.parents:
+            if parent != Path("/") and not parent.stat().st_mode & 0o001:
+                closed.setdefault(parent, set()).add(path.relative_to(parent).parts[0])
+    script = ["set -e", "stage=$(mktemp -d)"]
+    # Deepest first: covering a directory hides what lies below it, so what is below is staged first.
+    for number, (directory, children) in enumerate(sorted(closed.items(), key=lambda item: -len(item[0].parts))):
+        stage = f"$stage/{number}"
+        script.append(f"mkdir {stage}")
+        for child in sorted(children):
+            script += [f"mkdir -p {stage}/{child}", f"mount --rbind '{directory / child}' {stage}/{child}"]
+        script.append(f"mount -t tmpfs -o mode=0755 none '{directory}'")
+        for child in sorted(children):
+            script += [f"mkdir '{directory / child}'", f"mount --move {stage}/{child} '{directory / child}'",
+                       f"rmdir {stage}/{child}"]
+        script.append(f"rmdir {stage}")
+    script.append('rmdir "$stage"')
+    script.append(f'exec setpriv --reuid {ORDINARY_UID} --regid {ORDINARY_UID} --clear-groups -- "$@"')
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script), "sh",
+            *map(str, command)]

@@ -52,6 +52,7 @@ class Fixture:
     links: dict[str, str] = field(default_factory=dict)
     grade_args: list[str] = field(default_factory=list)
     misconception: str | None = None
+    hostile: bool = False
     expect: list[dict[str, str]] = field(default_factory=list)
 
 

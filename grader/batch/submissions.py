@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from grader.core.config import EXERCISES, PACKAGE_DIR
 from grader.core.errors import UsageError
 from grader.grading.archive import safe_extract
-from grader.grading.sources import present
+from grader.grading.sources import present, unreadable
 
 if TYPE_CHECKING:
     from hashlib import _Hash
@@ -74,6 +74,8 @@ def discover(root: str | Path) -> list[Submission]:
     root = Path(root)
     if not root.is_dir():
         raise UsageError(f"{root} is not a directory of submissions (one sub-directory, .zip or .ipynb each)")
+    if unreadable(root):
+        raise UsageError(unreadable(root))
     return distinct_ids([path for path in root.iterdir() if not path.name.startswith(".")])
 
 
@@ -159,15 +161,20 @@ def content_key(submission: Submission, grading: str) -> str:
     # The note is part of the row: an entry whose id clash appears or goes is graded again, so its row
     # says so. An empty note leaves every other key as it was.
     digest = hashlib.sha256(grading.encode() + submission.note.encode())
-    if submission.path.is_dir():
-        hash_tree(digest, submission.path)
-    elif submission.path.is_file():  # a pipe would hang the read, a link to nothing fail it
-        digest.update(submission.path.read_bytes())
+    try:
+        if submission.path.is_dir():
+            hash_tree(digest, submission.path)
+        elif submission.path.is_file():  # a pipe would hang the read, a link to nothing fail it
+            digest.update(submission.path.read_bytes())
+    except OSError:  # what cannot be read cannot be known unchanged: graded again, and its row says why
+        return f"unreadable-{os.urandom(8).hex()}"
     return digest.hexdigest()[:32]
 
 
 def unpack(submission: Submission, into: Path) -> Path:
     """Return a directory `grade` can grade for `submission`, or raise ValueError saying why not."""
+    if submission.path.exists() and unreadable(submission.path):
+        raise ValueError(f"not a submission: {unreadable(submission.path)}")
     if submission.kind == "directory":
         return submission.path
     if submission.kind == "notebook":

@@ -22,6 +22,7 @@ This module only reads and converts: nothing the learner wrote is executed here.
 
 import ast
 import json
+import os
 import re
 import shutil
 from collections.abc import Sequence
@@ -330,6 +331,14 @@ def holds_work(stubs: int | None, exercise: str) -> bool:
     return stubs is None or stubs < len(LEARNER_FUNCTIONS.get(exercise, ()))
 
 
+def unreadable(path: Path) -> str:
+    """Why the user running grade cannot read `path` (a file, or a directory to list and enter), or ""."""
+    if os.access(path, os.R_OK | os.X_OK if path.is_dir() else os.R_OK):
+        return ""
+    return (f"{path} cannot be read by the user running grade (uid {os.getuid()}): make it readable, "
+            f"e.g. `chmod -R a+rX {path}`")
+
+
 def choose(directory: Path, exercise: str) -> Source:
     """Pick `exercise`.py or `exercise`.ipynb in `directory` and say why."""
     py, nb = directory / f"{exercise}.py", directory / f"{exercise}.ipynb"
@@ -380,6 +389,8 @@ def locate(path: str | Path, only: Sequence[str] | None = None) -> tuple[list[So
     unknown = sorted(set(only or ()) - set(EXERCISES))
     if unknown:
         raise UsageError(f"--only {', '.join(unknown)}: no such exercise; choose from {', '.join(EXERCISES)}")
+    if unreadable(path.parent if path.is_file() else path):
+        raise UsageError(unreadable(path.parent if path.is_file() else path))
     if path.is_dir():
         return [choose(path, exercise) for exercise in EXERCISES], list(only or EXERCISES)
     if path.stem not in EXERCISES or path.suffix not in (".py", ".ipynb"):
@@ -433,6 +444,8 @@ class HelperBudget:
             return Helper(source, relative, "a symbolic link (the grader never follows links)")
         if not plain_file(source):
             return Helper(source, relative, "not a regular file")
+        if unreadable(source):
+            return Helper(source, relative, "not readable by the user running grade")
         size = source.stat().st_size
         if size > MAX_SOURCE_BYTES:
             return Helper(source, relative, f"larger than {MAX_SOURCE_BYTES} bytes")
@@ -445,7 +458,8 @@ class HelperBudget:
 
 def is_package(path: Path) -> bool:
     """A directory (not a link) with an `__init__.py` (not a link) whose name Python can import."""
-    return plain_dir(path) and path.name.isidentifier() and plain_file(path / "__init__.py")
+    return (plain_dir(path) and path.name.isidentifier() and not unreadable(path)
+            and plain_file(path / "__init__.py"))
 
 
 def package_helpers(package: Path, relative: Path, budget: HelperBudget, depth: int = 1) -> list[Helper]:
@@ -506,6 +520,8 @@ def prepare(sources: list[Source], src_dir: Path) -> list[Source]:
                               f"submission itself; submit {source.path.name} itself, not a link to it")
         elif source.path.stat().st_size > MAX_SOURCE_BYTES:
             source.problem = f"{source.path.name} is larger than {MAX_SOURCE_BYTES} bytes"
+        elif unreadable(source.path):
+            source.problem = unreadable(source.path)
         elif source.path.suffix == ".ipynb":
             try:
                 converted = convert_notebook(source.path)
