@@ -80,6 +80,8 @@ class GradingPlugin:
     # -- hooks --------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points this test is worth")
+        config.addinivalue_line("markers", "hint(text): what to look at when this test fails without naming a "
+                                           "misconception (every hidden test has one: a learner sees no message)")
         # No traceback text for failed checks: nothing shows it (`outcomes.classify` judges the exception
         # itself), and pytest parses the source of every frame to make it, about 20 ms per failed check.
         config.option.tbstyle = "no"
@@ -128,7 +130,7 @@ class GradingPlugin:
             message=message,
             visibility=visibility,
             misconception=misconception,
-            hint=feedback.hint(misconception) if misconception else None,
+            hint=hint_for(item, status, misconception),
             details=getattr(item, "details", {}),
             file=str(Path(item.fspath).relative_to(SUITES_PARENT)),
             line=item.location[1] + 1,
@@ -137,3 +139,11 @@ class GradingPlugin:
         )
 
 
+
+
+def hint_for(item: pytest.Item, status: Status, misconception: str | None) -> str | None:
+    """The misconception's hint; for a check that failed without naming one, the check's own `hint` marker."""
+    if misconception:
+        return feedback.hint(misconception)
+    marker = item.get_closest_marker("hint")
+    return str(marker.args[0]) if marker and status == Status.FAILED else None

@@ -74,8 +74,8 @@ def checks_table(tests: list[dict[str, Any]]) -> Table:
         advice = test["message"]
         if test["misconception"]:
             advice = f"[{test['misconception']}] {advice}"
-            if test["hint"] and test["hint"] not in advice:
-                advice += f"\nHint: {test['hint']}"
+        if test["hint"] and test["hint"] not in advice:
+            advice += f"\nHint: {test['hint']}"
         check = wording.label(test) + (" (hidden)" if test["visibility"] == "hidden" else "")
         table.add_row(for_terminal(check), f"{test['score']:g} / {test['max_score']:g}",
                       Text(test["status"], style=style), for_terminal(advice))

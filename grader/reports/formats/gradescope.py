@@ -15,7 +15,9 @@ VISIBILITY = {"public": "visible", "hidden": "after_due_date"}
 def test_entry(number: int, test: dict[str, Any]) -> dict[str, Any]:
     output = test["message"]
     if test["misconception"]:
-        output = f"[{test['misconception']}] {output}" + (f"\nHint: {test['hint']}" if test["hint"] else "")
+        output = f"[{test['misconception']}] {output}"
+    if test["hint"]:
+        output += f"\nHint: {test['hint']}"
     return {
         "name": wording.label(test),
         "number": str(number),

@@ -15,6 +15,7 @@ def random_samples(rng, alphabet, n, length):
     return ["".join(rng.choice(alphabet, size=length)) for _ in range(n)]
 
 
+@pytest.mark.hint("build_alphabet must return the text's distinct characters, sorted, the same in every process.")
 @pytest.mark.points(2)
 def test_alphabet_same_in_every_process(learner):
     """build_alphabet gives the sorted characters, identically under different hash seeds."""
@@ -27,6 +28,8 @@ def test_alphabet_same_in_every_process(learner):
             "changes between Python processes" if different else "is not sorted"))
 
 
+@pytest.mark.hint(
+    'encode: out[n, t, alphabet.index(samples[n][t])] = 1.0, float32 of shape (N, T, V), for any alphabet size.')
 @pytest.mark.points(2)
 def test_encode_matches_reference(learner, rng):
     """encode equals the reference on random samples of a larger alphabet."""
@@ -42,6 +45,7 @@ def test_encode_matches_reference(learner, rng):
             raise Misconception("encode-shape", f"encode returned dtype {encoded.dtype}, expected float32")
 
 
+@pytest.mark.hint('encode raises ValueError for a character outside the alphabet and for samples of different lengths.')
 @pytest.mark.points(1)
 @pytest.mark.parametrize("samples", [["abz"], ["abcd"], ["ab", "abc"]], ids=["unknown", "too-long", "mixed"])
 def test_encode_rejects_bad_samples(learner, samples):
@@ -49,6 +53,7 @@ def test_encode_rejects_bad_samples(learner, samples):
     expect_value_error(lambda: learner.encoding.encode(["a", "b", "c"], samples, 3), "encode")
 
 
+@pytest.mark.hint('decode takes the argmax over the last axis of any probabilities, not only exact one-hot rows.')
 @pytest.mark.points(1)
 def test_decode_probabilities(learner, rng):
     """decode takes the most likely character from probabilities, not only one-hot rows."""
@@ -59,6 +64,9 @@ def test_decode_probabilities(learner, rng):
         raise Misconception("decode-wrong", "decode differs from the argmax over the last axis")
 
 
+@pytest.mark.hint(
+    "make_dataset cuts windows of seq_len from the text repeated end to end, targets one letter ahead, "
+    "starts drawn from np.random.default_rng(seed); it must work for any text.")
 @pytest.mark.points(2)
 def test_dataset_on_unseen_text(learner):
     """make_dataset on a new text: windows of the repeated text, targets one letter ahead."""

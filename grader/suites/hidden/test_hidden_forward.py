@@ -41,6 +41,8 @@ def forward_mistakes(x, W_xh, W_hh, b, h0=None):
     return mistakes
 
 
+@pytest.mark.hint(
+    'rnn_step returns np.tanh(x_t @ W_xh + h_prev @ W_hh + b) for any sizes and dtypes, without changing its inputs.')
 @pytest.mark.points(2)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 def test_rnn_step_matches_reference(learner, rng, dtype):
@@ -56,6 +58,8 @@ def test_rnn_step_matches_reference(learner, rng, dtype):
                      })
 
 
+@pytest.mark.hint(
+    'rnn_forward runs rnn_step for t = 0..T-1 on x[:, t], carrying h, and returns every h_t stacked as (N, T, H).')
 @pytest.mark.points(3)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 def test_rnn_forward_matches_reference(learner, rng, dtype):
@@ -66,6 +70,7 @@ def test_rnn_forward_matches_reference(learner, rng, dtype):
                      "rnn_forward", diagnose=forward_mistakes(x, W_xh, W_hh, b))
 
 
+@pytest.mark.hint('rnn_forward starts from h0 when it is given (shape (N, H)); zeros only when h0 is None.')
 @pytest.mark.points(1)
 def test_rnn_forward_honours_h0(learner, rng):
     """rnn_forward starts from the given h0."""
@@ -76,6 +81,9 @@ def test_rnn_forward_honours_h0(learner, rng):
                      "rnn_forward with h0", diagnose=forward_mistakes(x, W_xh, W_hh, b, h0))
 
 
+@pytest.mark.hint(
+    "Keras's SimpleRNN keeps kernel (D, H), recurrent_kernel (H, H) and bias (H,): use them as x_t @ W_xh"
+    " + h @ W_hh + b.")
 @pytest.mark.points(2)
 def test_rnn_forward_equals_keras(learner):
     """rnn_forward on a Keras SimpleRNN's own weights gives Keras's hidden states."""
@@ -85,6 +93,8 @@ def test_rnn_forward_equals_keras(learner):
                  diagnose=forward_mistakes(k["x"], k["kernel"], k["recurrent_kernel"], k["bias"]))
 
 
+@pytest.mark.hint(
+    "output_layer is softmax(h @ W_hy + b_y) over the last axis, with the Dense layer's kernel (H, V) and bias (V,).")
 @pytest.mark.points(1)
 def test_output_layer_equals_keras(learner):
     """output_layer on a Keras Dense layer's weights gives Keras's softmax probabilities."""
@@ -93,6 +103,8 @@ def test_output_layer_equals_keras(learner):
     expect_probabilities(p, k["keras_p"], "output_layer")
 
 
+@pytest.mark.hint(
+    'softmax subtracts the maximum of the last axis, exponentiates, and divides by the sum over the last axis.')
 @pytest.mark.points(2)
 def test_softmax_matches_reference(learner, rng):
     """softmax equals the reference over the last axis, also for logits near 1000."""

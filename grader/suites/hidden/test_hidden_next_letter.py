@@ -56,6 +56,9 @@ def trained(learner, settings):
     return [Trained(learner, word, settings.seed, settings.limits) for word in WORDS]
 
 
+@pytest.mark.hint(
+    "Train long enough, with a learning rate that lets the loss fall: build_model and train must work for"
+    " any word, not only for goodbye!")
 @pytest.mark.points(6)
 def test_accuracy_on_unseen_words(trained, credit, details):
     """The trained model predicts every determined next letter of words it never saw (>= 0.9 for full marks)."""
@@ -77,6 +80,9 @@ def test_accuracy_on_unseen_words(trained, credit, details):
             raise Misconception("model-not-learning", f"accuracy {accuracy:.2f} on the predictable letters")
 
 
+@pytest.mark.hint(
+    "predict_next one-hot encodes the prefix, runs the model, and returns the alphabet letter with the "
+    "highest probability at the last step.")
 @pytest.mark.points(1)
 def test_predict_next_agrees_with_model(learner, trained):
     """predict_next returns the model's most likely letter for prefixes of every length."""
@@ -90,6 +96,7 @@ def test_predict_next_agrees_with_model(learner, trained):
             raise Misconception("wrong-prediction", "predict_next disagrees with the model's own probabilities")
 
 
+@pytest.mark.hint('Return the model build_model made and train fitted, unchanged: the grader runs its saved weights.')
 @pytest.mark.points(1)
 def test_model_matches_its_weights(learner, trained):
     """The model in your process computes what its config and weights say it computes."""
@@ -102,6 +109,8 @@ def test_model_matches_its_weights(learner, trained):
         raise ModelRejected("the model's outputs in your process do not match its saved weights")
 
 
+@pytest.mark.hint(
+    'The model must be the plain SimpleRNN and Dense layers: nothing random or device-dependent at prediction time.')
 @pytest.mark.points(2)
 def test_same_on_two_devices(trained, device_checker, facts, details):
     """The saved model gives the same predictions on two devices and in the grader's numpy code."""
