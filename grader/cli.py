@@ -2,7 +2,8 @@
 
     grade [PATH] [--only EXERCISE ...] [--json FILE] [--fail-under PERCENT]   grade a submission
     grade submit [PATH] [--out FILE.zip] [--force]                          pack what is graded, grade the pack
-    grade build                                                             regenerate exercises/
+    grade new NAME                                                          scaffold a new exercise
+    grade build                                                             regenerate exercises/, the manifest
     grade release OUTDIR [--force] [--no-validate]                          build the learner release
     grade selfcheck                                                         mutation check of the suites
     grade batch SUBMISSIONS --out RESULTS [--jobs N] [--dask ADDR] [--shard I/N]  grade a class
@@ -31,7 +32,8 @@ LEARNER_COMMANDS = {
 }
 # The instructor's: grader/authoring/ and grader/batch/, not in a learner's release.
 COMMANDS = {
-    "build": "regenerate exercises/ from solutions/",
+    "new": "scaffold a new exercise (solution, suites, a known-wrong variant)",
+    "build": "regenerate exercises/ and the course manifest from course.toml and solutions/",
     "release": "build the learners' release (and the Gradescope bundle)",
     "selfcheck": "grade the known-wrong variants: every check must catch one",
     "batch": "grade a whole class",
@@ -44,14 +46,15 @@ EPILOG = "other commands (each has --help):\n" + "\n".join(f"  grade {name:<10} 
 
 def instructor_runner(name: str) -> Runner:
     """The runner of an instructor's subcommand, or a UsageError where this installation lacks it."""
-    package = "authoring" if name in ("build", "release", "selfcheck") else "batch"
+    package = "authoring" if name in ("new", "build", "release", "selfcheck") else "batch"
     if importlib.util.find_spec(f"grader.{package}") is None:
         raise UsageError(f"grade {name} is an instructor's command, and this installation has no "
                          f"grader/{package}/: run it in the instructor's repository")
     if package == "authoring":
-        from grader.authoring import build, release, selfcheck
+        from grader.authoring import build, new_exercise, release, selfcheck
 
-        return {"build": build.main, "release": release.main, "selfcheck": selfcheck.main}[name]
+        return {"new": new_exercise.main, "build": build.main, "release": release.main,
+                "selfcheck": selfcheck.main}[name]
     from grader.batch import command
 
     return {"batch": command.main_batch, "merge": command.main_merge, "merge-lms": command.main_merge_lms}[name]

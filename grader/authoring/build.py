@@ -9,8 +9,9 @@ of each function sits between `# BEGIN SOLUTION` and `# END SOLUTION`. From it w
 - `exercises/NAME.ipynb`: one notebook cell per percent cell (stubbed), then a cell that grades the
   saved notebook from its own kernel (`grader.grading.notebook.grade_here`).
 
-The functions the solutions fence must be `grading.sources.LEARNER_FUNCTIONS`: that is how the grader
-tells a learner's work from an untouched stub.
+`course.toml` says which solutions are exercises, in order (authoring/course_file.py); `grade build` also
+writes the course manifest, `grader/suites/course.json`, from which the grader learns each exercise's
+functions (by them it tells a learner's work from an untouched stub).
 
 Nobody edits `exercises/` by hand: `tests/system/test_exercises.py` fails when it drifts from this output,
 and `grade build` refuses to overwrite a file changed since it wrote it (`exercises/.generated.json`
@@ -20,47 +21,25 @@ records what it wrote) unless `--force`.
 import argparse
 import hashlib
 import json
-import re
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from rich.console import Console
 
-from grader.core.config import EXERCISES
+from grader.authoring import course_file
+from grader.authoring.regions import solution_regions
 from grader.core.errors import UsageError
-from grader.grading.sources import LEARNER_FUNCTIONS
 
-BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 # What the last `grade build` wrote ({file: sha256}), so a later build can tell a hand edit from its own output.
 MANIFEST = ".generated.json"
-_DEF = re.compile(r"^\s*def (\w+)\(")
 
 
 @dataclass
 class Cell:
     kind: str  # "markdown" or "code"
     source: str
-
-
-def solution_regions(source: str) -> Iterator[tuple[int, int, str]]:
-    """Yield (first_line, last_line, function_name) for each solution region, 0-based inclusive."""
-    lines = source.splitlines()
-    func, start = None, None
-    for i, line in enumerate(lines):
-        match = _DEF.match(line)
-        if match:
-            func = match.group(1)
-        if line.strip() == BEGIN:
-            start = i
-        elif line.strip() == END:
-            if start is None or func is None:
-                raise ValueError(f"line {i + 1}: {END} without a {BEGIN} inside a function before it")
-            yield start, i, func
-            start = None
-    if start is not None:
-        raise ValueError(f"line {start + 1}: {BEGIN} is never closed by {END}")
 
 
 def stub_source(source: str, module: str) -> str:
@@ -122,18 +101,6 @@ def grade_cells(module: str) -> list[Cell]:
     ]
 
 
-def check_learner_functions(source: str, module: str) -> None:
-    """The functions the solution fences must be those the grader knows as the learner's: it tells an
-    untouched stub from a learner's work by them (`grading.sources.LEARNER_FUNCTIONS`)."""
-    fenced = list(dict.fromkeys(func for _, _, func in solution_regions(source)))
-    known = list(LEARNER_FUNCTIONS.get(module, ()))
-    if sorted(fenced) != sorted(known):
-        raise UsageError(f"solutions/{module}.py fences {', '.join(fenced) or 'no function'}, but "
-                         f"grader/grading/sources.py LEARNER_FUNCTIONS[{module!r}] lists "
-                         f"{', '.join(known) or 'none'}: make them the same, so the grader can tell a "
-                         "learner's work from the untouched stub")
-
-
 def build_notebook(cells: list[Cell], module: str) -> nbformat.NotebookNode:
     """Return an nbformat v4 notebook with deterministic cell ids (so regeneration is byte-stable)."""
     nb = nbformat.v4.new_notebook()
@@ -151,7 +118,6 @@ def render_exercise(solution_path: str | Path) -> dict[str, str]:
     """{file name: text} of the stub `.py` and the notebook for one solution file."""
     module = Path(solution_path).stem
     solution = Path(solution_path).read_text()
-    check_learner_functions(solution, module)
     stub = stub_source(solution, module)
     notebook = build_notebook(split_cells(stub) + grade_cells(module), module)
     nbformat.validate(notebook)
@@ -178,15 +144,19 @@ def hand_edited(out_dir: Path, files: dict[str, str]) -> list[str]:
     return edited
 
 
-def build_all(solutions_dir: str | Path, out_dir: str | Path, force: bool = False) -> list[Path]:
-    """Regenerate every exercise from `solutions_dir` into `out_dir`; return the paths written.
+def build_all(solutions_dir: str | Path, out_dir: str | Path, force: bool = False,
+              exercises: Sequence[str] | None = None) -> list[Path]:
+    """Regenerate every exercise (`exercises`, or those of the course.toml beside `solutions_dir`) from
+    `solutions_dir` into `out_dir`; return the paths written.
 
     Refuses (UsageError) to overwrite a file someone edited by hand since the last build, unless
     `force`: the exercises are generated, and an edit there would be lost without a word.
     """
     out = Path(out_dir)
+    if exercises is None:
+        exercises = course_file.read(Path(solutions_dir).resolve().parent).exercises
     files: dict[str, str] = {}
-    for module in EXERCISES:
+    for module in exercises:
         files.update(render_exercise(Path(solutions_dir) / f"{module}.py"))
     edited = [] if force else hand_edited(out, files)
     if edited:
@@ -204,14 +174,17 @@ def build_all(solutions_dir: str | Path, out_dir: str | Path, force: bool = Fals
 
 
 def main(argv: list[str], console: Console) -> int:
-    """`grade build`: regenerate exercises/ from solutions/."""
-    parser = argparse.ArgumentParser(prog="grade build", description="Regenerate exercises/ from solutions/.")
+    """`grade build`: regenerate exercises/ and the course manifest from course.toml and solutions/."""
+    parser = argparse.ArgumentParser(prog="grade build", description="Regenerate exercises/ and the course manifest "
+                                                                     "from course.toml and solutions/.")
     parser.add_argument("--solutions", default="solutions")
     parser.add_argument("--out", default="exercises")
     parser.add_argument("--force", action="store_true", help="overwrite files edited by hand since the last build")
     args = parser.parse_args(argv)
     if not Path(args.solutions).is_dir():
         raise UsageError(f"{args.solutions}/ not found: run grade build from the instructor's repository")
-    for path in build_all(Path(args.solutions), Path(args.out), force=args.force):
+    course = course_file.read(Path(args.solutions).resolve().parent)
+    for path in build_all(Path(args.solutions), Path(args.out), force=args.force, exercises=course.exercises):
         console.print(f"wrote {path}")
+    console.print(f"wrote {course_file.write_manifest(course)}")
     return 0

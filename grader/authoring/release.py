@@ -18,8 +18,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.authoring.build import build_all, solution_regions
-from grader.core.config import EXERCISES, REPOSITORY
+from grader.authoring import course_file
+from grader.authoring.build import build_all
+from grader.authoring.regions import solution_regions
+from grader.core.config import REPOSITORY
 from grader.core.errors import LeakFound, UsageError
 from grader.grading.pipeline import Job, grade
 
@@ -28,55 +30,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 # What of grader/ a learner's `grade` needs (an allow-list: anything new stays out until named here).
 # Not the batch, not these authoring commands, not the hidden suites.
 LEARNER_GRADER = ("__init__.py", "cli.py", "core", "untrusted", "isolation", "grading", "device", "reports",
-                  "suites/__init__.py", "suites/pytest.ini", "suites/public")
-LEARNER_README = """# RNN exercises
-
-Three exercises on recurrent neural networks: a one-hot encoding of characters (`encoding`), the
-forward pass of a simple RNN in numpy (`forward`), and a Keras model that learns to predict the next
-letter of a word (`next_letter`). Each is a notebook in `exercises/`, with the same exercise as a
-`.py` file beside it if you prefer an editor. Every command below works as written, from this
-directory.
-
-## 1. Install, once (Python 3.11+)
-
-```sh
-python3 -m venv .venv
-.venv/bin/pip install .
-.venv/bin/python -m ipykernel install --user --name rnn-exercises --display-name "RNN exercises"
-```
-
-The last line lets Jupyter (JupyterLab, Notebook or VS Code) run the notebooks with this
-environment's Python, the one the grader is installed in.
-
-## 2. Work
-
-Open `exercises/encoding.ipynb` in Jupyter and choose the kernel "RNN exercises". Read the text,
-then replace each `raise NotImplementedError(...)` with your code; the docstrings give the shapes.
-Then `forward.ipynb`, then `next_letter.ipynb`.
-
-## 3. Check
-
-In the notebook: save it, then run its last cell. It grades the saved notebook and shows what to
-fix under the cell. In a terminal:
-
-```sh
-.venv/bin/grade
-.venv/bin/grade exercises/forward.ipynb
-.venv/bin/grade --only forward
-```
-
-grade every exercise, one exercise, or only the numpy forward pass (under a second). These are the
-public checks; your instructor grades with more. `.venv/bin/grade --help` lists the options.
-
-## 4. Submit
-
-```sh
-.venv/bin/grade submit
-```
-
-packs exactly what will be graded (your notebooks or `.py` files, and any helper modules beside
-them) into `submission.zip`, checks it once more, and says what it holds. Upload that file.
-"""
+                  "suites/__init__.py", "suites/pytest.ini", "suites/course.json", "suites/public")
 
 
 def release_parser() -> argparse.ArgumentParser:
@@ -114,7 +68,7 @@ def write_release(out: Path) -> list[Path]:
         else:
             shutil.copyfile(source, target)
     shutil.copyfile(ROOT / "pyproject.toml", out / "pyproject.toml")
-    (out / "README.md").write_text(LEARNER_README)
+    (out / "README.md").write_text(course_file.learner_readme(course_file.read(ROOT)))
     (out / ".github" / "workflows").mkdir(parents=True)
     shutil.copyfile(TEMPLATES / "github-classroom.yml", out / ".github" / "workflows" / "grade.yml")
     return sorted(p for p in out.rglob("*") if p.is_file())
@@ -123,7 +77,7 @@ def write_release(out: Path) -> list[Path]:
 def secrets_to_scan(root: Path = ROOT) -> tuple[set[str], set[str]]:
     """Every non-trivial line of every solution body; every hidden-suite file and test name."""
     lines: set[str] = set()
-    for module in EXERCISES:
+    for module in course_file.read(root).exercises:
         source = (root / "solutions" / f"{module}.py").read_text()
         body = source.splitlines()
         for first, last, _ in solution_regions(source):

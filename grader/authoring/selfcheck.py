@@ -24,7 +24,9 @@ from typing import Any, TypedDict
 
 from rich.console import Console
 
-from grader.core.config import EXERCISES, REPOSITORY
+from grader.authoring import course_file
+from grader.core.config import REPOSITORY
+from grader.core.course import exercises
 from grader.core.errors import UsageError
 from grader.core.status import Status
 
@@ -45,7 +47,7 @@ class Replacement(TypedDict):
 class Fixture:
     name: str
     base: str = "solutions"
-    only: list[str] = field(default_factory=lambda: list(EXERCISES))
+    only: list[str] = field(default_factory=lambda: list(exercises()))
     replace: list[Replacement] = field(default_factory=list)
     # file name in the submission: its content (str), or the payload file to copy byte for byte (Path)
     files: dict[str, str | Path] = field(default_factory=dict)
@@ -65,6 +67,29 @@ def load_fixtures(path: str | Path = DEFAULT_FIXTURES) -> list[Fixture]:
     return [Fixture(**{**entry, "files": payloads(entry.get("name", "?"), entry.get("files", {}), path),
                        "replace": replacements(entry.get("name", "?"), entry.get("replace", []), path)})
             for entry in entries]
+
+
+VARIANT_KEYS = {"name", "misconception", "replace", "expect"}
+
+
+def exercise_variants(root: Path = ROOT) -> list[Fixture]:
+    """The known-wrong variants each exercise declares in solutions/NAME.toml: `[[variant]]` with a `name`, the
+    `misconception` it must be diagnosed as, `replace = [{old, new}]` (in solutions/NAME.py) and optional
+    `expect` rules; each is graded on its exercise only."""
+    course = course_file.read(root)
+    variants = []
+    for exercise in course.exercises:
+        for entry in course_file.exercise_file(course, exercise).get("variant", []):
+            where = f"solutions/{exercise}.toml, variant {entry.get('name', '?')!r}"
+            edits = entry.get("replace", [])
+            if set(entry) - VARIANT_KEYS or not isinstance(entry.get("name"), str) or not isinstance(edits, list) \
+                    or not all(isinstance(e, dict) and set(e) == {"old", "new"} for e in edits):
+                raise UsageError(f"{where}: a variant has a name, a misconception, replace = [{{old, new}}, ...] and "
+                                 "optionally expect, nothing else")
+            variants.append(Fixture(name=entry["name"], only=[exercise], misconception=entry.get("misconception"),
+                                    replace=[{"module": exercise, "old": e["old"], "new": e["new"]} for e in edits],
+                                    expect=entry.get("expect", [])))
+    return variants
 
 
 def payload_file(where: str, spec: object, toml: Path, fixture: str, suggested: str, renaming: str = "") -> Path:
@@ -169,7 +194,7 @@ def replacement(edit: Replacement, text: str) -> str:
 def build(fixture: Fixture, out_dir: Path, root: Path = ROOT) -> Path:
     """Write `fixture` as a submission directory: its base's modules, edited, plus its extra files."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for module in EXERCISES:
+    for module in exercises():
         shutil.copyfile(root / fixture.base / f"{module}.py", out_dir / f"{module}.py")
     for edit in fixture.replace:
         path = out_dir / f"{edit['module']}.py"
@@ -258,7 +283,7 @@ def run_selfcheck(args: argparse.Namespace, console: Console | None = None) -> i
     console = console or Console()
     if not Path(args.fixtures).is_file():
         raise UsageError(f"{args.fixtures} not found: run grade selfcheck in the instructor's repository")
-    fixtures = [f for f in load_fixtures(args.fixtures) if f.misconception]
+    fixtures = [f for f in load_fixtures(args.fixtures) if f.misconception] + exercise_variants()
     reference = Fixture(name="reference")
     with tempfile.TemporaryDirectory(prefix="selfcheck-") as work:
         reports = grade_fixtures([reference, *fixtures], Path(work), args.jobs)

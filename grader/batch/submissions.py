@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.core.config import EXERCISES, PACKAGE_DIR
+from grader.core.config import PACKAGE_DIR
+from grader.core.course import exercises
 from grader.core.errors import UsageError
 from grader.grading.archive import safe_extract
 from grader.grading.sources import present, unreadable
@@ -179,7 +180,7 @@ def unpack(submission: Submission, into: Path) -> Path:
         return submission.path
     if submission.kind == "notebook":
         # One notebook holding every exercise: the same source stands for each module.
-        for exercise in EXERCISES:
+        for exercise in exercises():
             shutil.copyfile(submission.path, into / f"{exercise}.ipynb")
         return into
     if submission.kind == "zip":

@@ -13,8 +13,6 @@ REPOSITORY = PACKAGE_DIR.parent
 SUITES = PACKAGE_DIR / "suites"
 WORKER_SCRIPT = PACKAGE_DIR / "untrusted" / "worker.py"
 
-EXERCISES = ("encoding", "forward", "next_letter")
-
 # The uid learner workers run as when the grader is root.
 NOBODY = 65534
 

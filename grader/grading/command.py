@@ -9,7 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.core.config import EXERCISES, Limits
+from grader.core.config import Limits
+from grader.core.course import exercises
 from grader.core.exits import EXIT_BELOW, EXIT_GRADER, EXIT_OK
 from grader.grading.pipeline import Job, grade
 from grader.reports import formats, strict_json
@@ -23,8 +24,8 @@ def grade_parser(epilog: str | None = None) -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", nargs="?", default="exercises",
                         help="submission directory or one exercise file (.py or .ipynb); default: exercises/")
-    parser.add_argument("--only", nargs="+", choices=EXERCISES, metavar="EXERCISE",
-                        help=f"grade only these exercises ({', '.join(EXERCISES)})")
+    parser.add_argument("--only", nargs="+", choices=exercises(), metavar="EXERCISE",
+                        help=f"grade only these exercises ({', '.join(exercises())})")
     parser.add_argument("--json", metavar="FILE",
                         help="write the report as JSON (see grader/reports/report.schema.json)")
     parser.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json (also on failure)")

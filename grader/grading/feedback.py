@@ -6,6 +6,8 @@ the hint for every check; the message (which may quote inputs and expected value
 public checks only.
 """
 
+from grader.core.course import course
+
 HINTS = {
     "alphabet-unsorted": "Sort the characters: set() has a different order in every Python process.",
     "encode-shape": "encode must return float32 of shape (N, T, V): samples, timesteps, alphabet size.",
@@ -36,4 +38,4 @@ HINTS = {
 
 
 def hint(misconception_id: str) -> str | None:
-    return HINTS.get(misconception_id)
+    return course().hint(misconception_id) or HINTS.get(misconception_id)

@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 
 from grader.core import sanitise
-from grader.core.config import EXERCISES
+from grader.core.course import course
 from grader.core.errors import GRADING_ENVIRONMENT, LearnerError, Misconception, SubmissionProblem
 from grader.core.status import Status
 from grader.grading import feedback
-from grader.grading.sources import LEARNER_FUNCTIONS
 
 HIDDEN_MESSAGE = "A hidden check failed."
 # How the worker names the learner's innermost line (untrusted/worker.py: describe_error).
@@ -112,9 +111,9 @@ def hidden_place(where: str) -> str:
     if not found:
         return ""
     exercise = found["file"].removesuffix(".py")
-    if exercise not in EXERCISES or found["file"] != f"{exercise}.py":
+    if exercise not in course().names or found["file"] != f"{exercise}.py":
         return f" at line {found['line']} of a helper module"
-    function = f", in {found['function']}" if found["function"] in LEARNER_FUNCTIONS[exercise] else ""
+    function = f", in {found['function']}" if found["function"] in course().functions(exercise) else ""
     return f" at {found['file']} line {found['line']}{function}"
 
 

@@ -4,10 +4,11 @@ A submission is a directory holding `encoding.py` / `encoding.ipynb`, `forward.p
 `next_letter.py` / `next_letter.ipynb` (any subset), or a single such file.
 
 - **Which file** (`choose`): where both `NAME.py` and `NAME.ipynb` exist, the one that holds the
-  learner's work is graded. A file whose functions (`LEARNER_FUNCTIONS`) all still raise the generated
-  stub's NotImplementedError holds none, whatever its modification time: a `git clone` or an unzip
-  gives both files the same time. When both hold work, the newer; when neither is newer, the one with
-  more functions written, and the reason (the report's `why_this_file`) says how to grade the other.
+  learner's work is graded. A file whose functions (those the course manifest lists: `core/course.py`)
+  all still raise the generated stub's NotImplementedError holds none, whatever its modification time:
+  a `git clone` or an unzip gives both files the same time. When both hold work, the newer; when neither
+  is newer, the one with more functions written, and the reason (the report's `why_this_file`) says how
+  to grade the other.
 - **Notebooks** (`convert_notebook`) become one module, code cell after code cell: IPython-only lines
   (`%magics`, `!shell`, `obj?`, cell magics) are made inert, `display` and `get_ipython` are defined
   as doing nothing where the notebook uses them (IPython gives every notebook both), the notebook's
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.core.config import EXERCISES
+from grader.core.course import course, exercises
 from grader.core.errors import UsageError
 
 # Where both files hold work, one must be this much newer than the other to be preferred: a clone,
@@ -42,13 +43,6 @@ MAX_HELPER_BYTES = 8 << 20
 MAX_HELPER_FILES = 256
 MAX_PACKAGE_DEPTH = 8
 
-# The functions whose bodies the learner writes (the regions the solution fences), per exercise.
-# `grade build` refuses to build when solutions/ fences other functions than these.
-LEARNER_FUNCTIONS: dict[str, tuple[str, ...]] = {
-    "encoding": ("build_alphabet", "encode", "decode", "make_dataset"),
-    "forward": ("rnn_step", "rnn_forward", "softmax", "output_layer"),
-    "next_letter": ("build_model", "train", "predict_next"),
-}
 # What every stub's `raise NotImplementedError("f() in m.py is not written yet: ...")` says.
 STUB_MARK = "is not written yet"
 
@@ -323,12 +317,12 @@ def stubs_left(path: Path, exercise: str) -> int | None:
     for node in tree.body:  # a notebook may define a function again in a later cell: the last one counts
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             last[node.name] = node
-    return sum(1 for name in LEARNER_FUNCTIONS.get(exercise, ()) if name in last and is_stub(last[name]))
+    return sum(1 for name in course().functions(exercise) if name in last and is_stub(last[name]))
 
 
 def holds_work(stubs: int | None, exercise: str) -> bool:
     """Unless every function of the exercise is still the generated stub (unknown counts as work)."""
-    return stubs is None or stubs < len(LEARNER_FUNCTIONS.get(exercise, ()))
+    return stubs is None or stubs < len(course().functions(exercise))
 
 
 def unreadable(path: Path) -> str:
@@ -367,7 +361,7 @@ def choose_between(exercise: str, py: Path, nb: Path) -> Source:
         return Source(exercise, chosen, f"both {py.name} and {nb.name} hold work, and {chosen.name} is newer; "
                                         f"to grade {other.name} instead, run `grade {other}`")
     # Functions written in each (-1: a file that could not be read as Python, which counts least).
-    written = {path: -1 if count is None else len(LEARNER_FUNCTIONS[exercise]) - count
+    written = {path: -1 if count is None else len(course().functions(exercise)) - count
                for path, count in stubs.items()}
     if written[py] > written[nb]:
         chosen, other, why = py, nb, "it has more functions written"
@@ -383,22 +377,22 @@ def choose_between(exercise: str, py: Path, nb: Path) -> Source:
 def locate(path: str | Path, only: Sequence[str] | None = None) -> tuple[list[Source], list[str]]:
     """Return (sources, selected): the `Source` of every exercise found beside `path`, so one module
     can import another, and the exercises to grade (`only`, or the one file named, or all)."""
-    path = Path(path)
+    path, names = Path(path), exercises()
     if not path.exists():
         raise UsageError(f"{path} does not exist: give a submission directory or an exercise file")
-    unknown = sorted(set(only or ()) - set(EXERCISES))
+    unknown = sorted(set(only or ()) - set(names))
     if unknown:
-        raise UsageError(f"--only {', '.join(unknown)}: no such exercise; choose from {', '.join(EXERCISES)}")
+        raise UsageError(f"--only {', '.join(unknown)}: no such exercise; choose from {', '.join(names)}")
     if unreadable(path.parent if path.is_file() else path):
         raise UsageError(unreadable(path.parent if path.is_file() else path))
     if path.is_dir():
-        return [choose(path, exercise) for exercise in EXERCISES], list(only or EXERCISES)
-    if path.stem not in EXERCISES or path.suffix not in (".py", ".ipynb"):
+        return [choose(path, exercise) for exercise in names], list(only or names)
+    if path.stem not in names or path.suffix not in (".py", ".ipynb"):
         raise UsageError(f"{path.name} is not an exercise file: expected one of "
-                         + ", ".join(f"{e}.py or {e}.ipynb" for e in EXERCISES))
+                         + ", ".join(f"{e}.py or {e}.ipynb" for e in names))
     if only and path.stem not in only:
         raise UsageError(f"{path.name} is the {path.stem} exercise, but --only asks for {', '.join(only)}")
-    sources = [choose(path.parent, exercise) for exercise in EXERCISES if exercise != path.stem]
+    sources = [choose(path.parent, exercise) for exercise in names if exercise != path.stem]
     return [Source(path.stem, path, "the file named on the command line"), *sources], [path.stem]
 
 
@@ -406,7 +400,7 @@ def require_exercise_files(path: Path, found: Sequence[Source], named: Path | No
     """UsageError unless `found` (what `locate` found in the directory `path`) holds at least one
     exercise file; the message names `named` (what the learner gave: a zip unpacked to `path`) or `path`."""
     if path.is_dir() and not any(source.path for source in found):
-        expected = ", ".join(f"{name}.py" for name in EXERCISES)
+        expected = ", ".join(f"{name}.py" for name in exercises())
         raise UsageError(f"{named or path} is not a submission: it holds none of the exercise files ({expected}, "
                          "or the .ipynb of each); give the directory that holds them")
 
@@ -481,7 +475,7 @@ def list_helpers(directory: Path, budget: HelperBudget | None = None) -> list[He
     budget = budget or HelperBudget()
     helpers: list[Helper] = []
     for entry in sorted(directory.iterdir()):
-        if entry.stem in EXERCISES:
+        if entry.stem in exercises():
             continue
         if entry.suffix == ".py":
             helpers.append(budget.take(entry, Path(entry.name)))

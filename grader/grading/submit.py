@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader.core.config import EXERCISES
+from grader.core.course import exercises
 from grader.core.errors import UsageError
 from grader.core.exits import EXIT_BELOW, EXIT_OK
 from grader.grading import sources as sources_mod
@@ -48,7 +48,7 @@ def submit_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="submission.zip", metavar="FILE.zip",
                         help="the zip to write (default: submission.zip)")
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    parser.add_argument("--only", nargs="+", choices=EXERCISES, metavar="EXERCISE",
+    parser.add_argument("--only", nargs="+", choices=exercises(), metavar="EXERCISE",
                         help="check only these exercises after packing (the pack holds them all)")
     parser.add_argument("--json", metavar="FILE", help="write the pack's public report as JSON")
     return parser

@@ -1,6 +1,6 @@
 """The grade process's handle on one learner module running in a worker process of its own.
 
-A `LearnerModule` stands for one learner module (`encoding`, `forward`, `next_letter`). Tests call
+A `LearnerModule` stands for one learner module (an exercise's `NAME.py`). Tests call
 `module.rnn_forward(x, W_xh, W_hh, b)` (through `ModuleCalls`) and get back plain data, or one of the
 `SubmissionProblem` exceptions of `grader.core.errors`. A call that hangs is killed at its time
 limit and the worker restarted for the next call; a worker that exits fails only the call that was

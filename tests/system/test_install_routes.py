@@ -25,7 +25,8 @@ import jsonschema
 import pytest
 import yaml
 
-from grader.core.config import EXERCISES, PACKAGE_DIR
+from grader.core.config import PACKAGE_DIR
+from grader.core.course import exercises
 from tests.routes import OFFLINE_PIP, WHERE_IS_GRADER, environment, make_venv, python_stand_in, run, site_packages
 
 GRADESCOPE_SCHEMA = PACKAGE_DIR / "reports" / "formats" / "gradescope.schema.json"
@@ -63,7 +64,7 @@ def test_the_stubs_grade_zero_in_the_sandbox_as_the_classroom_workflow_runs_them
     report = json.loads((out / "reports" / "report.json").read_text())
     assert report["environment"]["isolation"] == "bubblewrap", said
     assert report["score"] == 0 < report["max_score"] and not report["hidden_suites"]
-    assert {e["name"] for e in report["exercises"]} == set(EXERCISES)
+    assert {e["name"] for e in report["exercises"]} == set(exercises())
     assert (out / "reports" / "feedback.html").is_file() and summary.read_text()
 
 
@@ -76,7 +77,7 @@ def grade_the_reference(out, venv, home, root, tmp_path):
     """`grade` of `venv` run on the release `out`'s exercises with the reference copied over them: full
     public marks, in the sandbox."""
     solved = shutil.copytree(out / "exercises", tmp_path / "solved")
-    for module in EXERCISES:
+    for module in exercises():
         shutil.copyfile(root / "solutions" / f"{module}.py", solved / f"{module}.py")
     done, said = run(["grade", solved, "--json", tmp_path / "r.json"], cwd=home, env=environment(home, venv / "bin"))
     assert done.returncode == 0, said
@@ -183,7 +184,7 @@ def test_the_gradescope_bundle_sets_up_and_grades_as_on_gradescope(grade_cli, ro
     assert done.stdout.split()[0] == str(autograder / "source" / "grader" / "__init__.py"), said
 
     (autograder / "submission").mkdir()
-    for module in EXERCISES:  # what a learner uploads: the exercise files
+    for module in exercises():  # what a learner uploads: the exercise files
         shutil.copyfile(root / "solutions" / f"{module}.py", autograder / "submission" / f"{module}.py")
     done, said = run([autograder / "source" / "run_autograder"], cwd=home,
                      env=environment(home, AUTOGRADER_ROOT=str(autograder)))

@@ -22,7 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from grader.authoring.build import build_notebook, grade_cells, split_cells
-from grader.core.config import EXERCISES
+from grader.core.course import exercises
 from tests.routes import OFFLINE_PIP, environment, python_stand_in, run_blocks, sh_blocks
 
 
@@ -101,4 +101,4 @@ def test_the_learners_readme_works_as_written(grade_cli, root, tmp_path, monkeyp
     with zipfile.ZipFile(release / "submission.zip") as pack:
         names = set(pack.namelist())
     assert "encoding.ipynb" in names and "encoding.py" not in names, names
-    assert all(f"{module}.py" in names or f"{module}.ipynb" in names for module in EXERCISES), names
+    assert all(f"{module}.py" in names or f"{module}.ipynb" in names for module in exercises()), names

@@ -4,8 +4,12 @@ import shutil
 
 import pytest
 
-from grader.authoring.build import build_all, check_learner_functions, solution_regions, split_cells, stub_source
+from grader.authoring.build import build_all, split_cells, stub_source
+from grader.authoring.regions import solution_regions
+from grader.core.course import exercises
 from grader.core.errors import UsageError
+
+EXERCISES = exercises()  # solutions/ copied without course.toml
 
 
 def test_stub_source_replaces_only_the_marked_region():
@@ -28,14 +32,6 @@ def test_split_cells_strips_comment_markers():
     assert [(c.kind, c.source) for c in cells] == [("markdown", "# Title\ntext"), ("code", "x = 1")]
 
 
-def test_a_fenced_function_the_grader_does_not_know_stops_the_build(root):
-    source = (root / "solutions" / "forward.py").read_text()
-    check_learner_functions(source, "forward")
-    extra = source + "\n\ndef tanh(z):\n    # BEGIN SOLUTION\n    return z\n    # END SOLUTION\n"
-    with pytest.raises(UsageError, match=r"fences rnn_step, .*tanh, but grader/grading/sources.py LEARNER_FUNCTIONS"):
-        check_learner_functions(extra, "forward")
-
-
 def test_build_refuses_to_overwrite_a_hand_edit_unless_forced(root, tmp_path):
     out = tmp_path / "exercises"
     build_all(root / "solutions", out)
@@ -45,9 +41,9 @@ def test_build_refuses_to_overwrite_a_hand_edit_unless_forced(root, tmp_path):
     changed = (solutions / "forward.py").read_text().replace('"""', '"""Changed. ', 1)
     (solutions / "forward.py").write_text(changed)
     with pytest.raises(UsageError, match=r"exercises/forward\.py changed since `grade build` wrote it.*--force"):
-        build_all(solutions, out)
+        build_all(solutions, out, exercises=EXERCISES)
     assert (out / "forward.py").read_text().endswith("# my note\n")  # nothing written
-    build_all(solutions, out, force=True)
+    build_all(solutions, out, force=True, exercises=EXERCISES)
     assert not (out / "forward.py").read_text().endswith("# my note\n")
 
 
@@ -57,7 +53,7 @@ def test_build_overwrites_what_it_wrote_itself(root, tmp_path):
     solutions = tmp_path / "solutions"
     shutil.copytree(root / "solutions", solutions, ignore=shutil.ignore_patterns("__pycache__"))
     (solutions / "encoding.py").write_text((solutions / "encoding.py").read_text().replace('"""', '"""New. ', 1))
-    build_all(solutions, out)  # the old stub is the last build's own output: no complaint
+    build_all(solutions, out, exercises=EXERCISES)  # the old stub is the last build's own output: no complaint
     assert "New. " in (out / "encoding.py").read_text()
 
 

@@ -31,7 +31,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from grader.core.config import EXERCISES, SUITES
+from grader.core.config import SUITES
+from grader.core.course import exercises
 from grader.core.status import Status
 from grader.device.client import DeviceChecker
 from grader.grading import outcomes, pipeline
@@ -338,8 +339,9 @@ def grade_scripted(answers: list, suites: list[str] = SUITE_FILES) -> tuple[dict
         code = pytest.main([*suites, "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES),  # as `grade`
                             "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise"], plugins=[plugin])
         assert code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), f"pytest exit status {code}"
-    job = pipeline.Job(Path(work), sources=[Source(name, Path(work) / f"{name}.py", "scripted") for name in EXERCISES],
-                       selected=list(EXERCISES), results=plugin.results)
+    job = pipeline.Job(Path(work), sources=[Source(name, Path(work) / f"{name}.py", "scripted")
+                                            for name in exercises()],
+                       selected=list(exercises()), results=plugin.results)
     job.report["model_feedback"] = plugin.feedback_artifacts.get("model")
     pipeline.score(job)
     pipeline.describe_environment(job)

@@ -9,7 +9,7 @@ import pytest
 
 from grader.batch import submissions
 from grader.batch.submissions import BatchOptions, Submission
-from grader.core.config import EXERCISES
+from grader.core.course import exercises
 from grader.core.errors import UsageError
 from grader.grading import archive
 from grader.grading.archive import safe_extract
@@ -118,6 +118,6 @@ def test_a_notebook_stands_for_every_exercise_and_other_files_are_no_submission(
     (tmp_path / "out").mkdir()
     notebook = Submission("hal", tmp_path / "hal.ipynb", "notebook")
     assert submissions.unpack(notebook, tmp_path / "out") == tmp_path / "out"
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{e}.ipynb" for e in EXERCISES)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{e}.ipynb" for e in exercises())
     with pytest.raises(ValueError, match="not a submission: notes.txt"):
         submissions.unpack(Submission("notes", tmp_path / "notes.txt", "other"), tmp_path / "out")

@@ -15,10 +15,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from grader.core.config import EXERCISES
+from grader.core.course import exercises
 from grader.core.status import RowStatus
 
-COLUMNS = ["id", "total", "max_score", *EXERCISES, "status", "reason"]
 POINTS_POSSIBLE = "Points Possible"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -28,16 +27,21 @@ def row(report: dict[str, Any] | None, submission_id: str, status: str = RowStat
         reason: str = "") -> dict[str, str]:
     """A gradebook row; `report` is None for a submission that could not be graded (blank scores)."""
     if report is None:
-        return {"id": submission_id, "total": "", "max_score": "", **dict.fromkeys(EXERCISES, ""),
+        return {"id": submission_id, "total": "", "max_score": "", **dict.fromkeys(exercises(), ""),
                 "status": status, "reason": reason}
     scores = {e["name"]: f"{e['score']:g}" for e in report["exercises"]}
     return {"id": submission_id, "total": f"{report['score']:g}", "max_score": f"{report['max_score']:g}",
-            **{e: scores.get(e, "") for e in EXERCISES}, "status": status, "reason": reason}
+            **{e: scores.get(e, "") for e in exercises()}, "status": status, "reason": reason}
+
+
+def columns() -> list[str]:
+    """The gradebook's columns: one per exercise, in the course's order, between the totals and the status."""
+    return ["id", "total", "max_score", *exercises(), "status", "reason"]
 
 
 def to_csv(rows: Iterable[dict[str, str]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns(), lineterminator="\n")
     writer.writeheader()
     writer.writerows({key: inert(value) for key, value in r.items()} for r in rows)
     return out.getvalue()
