@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Exercise 1: turning text into numbers an RNN can read
+# # Turning text into numbers an RNN can read
 #
 # ## Sequence problems come in shapes
 # A recurrent network reads a sequence one step at a time. What it returns depends on the task:

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Exercise 2: the forward pass of a simple RNN, in numpy
+# # The forward pass of a simple RNN, in numpy
 #
 # ## One step of the recurrence
 # At step `t` the network mixes two things: the new input `x_t` and its memory of everything before,
@@ -32,7 +32,7 @@
 # is the sum of its gradients at every step. Gradients that travel back through many steps are
 # multiplied by `W_hh` (and tanh's slope) again and again, so they tend to vanish or explode; that is
 # why simple RNNs remember only a few steps well, and why LSTMs and GRUs were invented. Keras does all
-# of this for us in exercise 3; here we write the forward pass only.
+# of this for us in the `next_letter` exercise; here we write the forward pass only.
 
 # %%
 import numpy as np

@@ -5,7 +5,7 @@
     grade new NAME                                                          scaffold a new exercise
     grade build                                                             regenerate exercises/, the manifest
     grade release OUTDIR [--force] [--no-validate]                          build the learner release
-    grade selfcheck                                                         mutation check of the suites
+    grade selfcheck [--mutate] [--only EXERCISE ...]                        mutation check of the suites
     grade batch SUBMISSIONS --out RESULTS [--jobs N] [--dask ADDR] [--shard I/N]  grade a class
     grade merge RESULTS... --out RESULTS                                    merge shards
     grade merge-lms GRADEBOOK CANVAS --assignment NAME --out FILE           fill a Canvas export

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Exercise 3: a Keras RNN that predicts the next letter
+# # A Keras RNN that predicts the next letter
 #
 # ## The task
 # We show the network the word `goodbye!` over and over, in windows of a few letters, and at every
@@ -10,7 +10,7 @@
 #
 # ## The model
 # - `keras.Input(shape=(None, V))`: sequences of any length (`None` timesteps), `V` features each;
-# - `SimpleRNN(units, return_sequences=True)`: the recurrence from exercise 2; `return_sequences=True`
+# - `SimpleRNN(units, return_sequences=True)`: the recurrence of the `forward` exercise; `return_sequences=True`
 #   returns the hidden state at *every* step, shape `(N, T, units)`, because we want a guess after
 #   every letter, not only after the last;
 # - `Dense(V, activation="softmax")`: applied at every step, it turns each hidden state into

@@ -6,6 +6,7 @@ with placeholders (SUBMISSION, OUTDIR) goes in a plain ``` block.
 """
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,25 @@ def run_blocks(blocks, cwd, env):
         assert done.returncode == 0, said
         ran.append((block, done))
     return ran
+
+
+def fresh_copy(root, target):
+    """The files of this work tree that a clone would hold (tracked or new, not ignored), copied to `target`."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
+                            check=True, capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, listed):
+        if (root / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, target / name)
+    return target
+
+
+def user(tmp_path):
+    """A fresh user's home and environment, the stand-in `python3` first on PATH, pip offline."""
+    stand_ins = tmp_path / "stand-ins"
+    python_stand_in(stand_ins)
+    home = tmp_path / "home"
+    return home, environment(home, stand_ins, **OFFLINE_PIP)
 
 
 def without_cgroups(command):

@@ -31,6 +31,7 @@ from rich.console import Console
 from grader.authoring import course_file
 from grader.authoring.regions import solution_regions
 from grader.core.errors import UsageError
+from grader.grading import feedback
 
 # What the last `grade build` wrote ({file: sha256}), so a later build can tell a hand edit from its own output.
 MANIFEST = ".generated.json"
@@ -184,6 +185,10 @@ def main(argv: list[str], console: Console) -> int:
     if not Path(args.solutions).is_dir():
         raise UsageError(f"{args.solutions}/ not found: run grade build from the instructor's repository")
     course = course_file.read(Path(args.solutions).resolve().parent)
+    undeclared = course_file.undeclared_misconceptions(course, set(feedback.GRADER_HINTS))
+    if undeclared:
+        raise UsageError("the suites name misconceptions that no exercise declares (add each, with its hint, to "
+                         "[misconceptions] in its solutions/NAME.toml): " + "; ".join(undeclared))
     for path in build_all(Path(args.solutions), Path(args.out), force=args.force, exercises=course.exercises):
         console.print(f"wrote {path}")
     console.print(f"wrote {course_file.write_manifest(course)}")

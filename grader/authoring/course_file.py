@@ -7,6 +7,7 @@ an error, never skipped); `manifest` derives from the solutions what grading nee
 the form), and `write_manifest` writes it where the grader and a release find it.
 """
 
+import ast
 import json
 import re
 import tomllib
@@ -118,6 +119,37 @@ def exercise_file(course: CourseFile, name: str) -> dict[str, Any]:
     return data
 
 
+# What names a misconception in a suite: the first argument of these calls, the `misconception=` argument of any
+# call, and the keys of a `diagnose={...}` argument (grader/grading/checks.py, diagnose.py).
+NAMING_CALLS = ("Misconception", "Mistake")
+
+
+def named_misconceptions(source: str) -> set[str]:
+    """The misconception ids a suite's source names as string literals."""
+    named = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        function = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        if function in NAMING_CALLS and node.args:
+            named.add(node.args[0])
+        for keyword in node.keywords:
+            if keyword.arg == "misconception":
+                named.add(keyword.value)
+            elif keyword.arg == "diagnose" and isinstance(keyword.value, ast.Dict):
+                named.update(key for key in keyword.value.keys if key is not None)
+    return {value.value for value in named if isinstance(value, ast.Constant) and isinstance(value.value, str)}
+
+
+def undeclared_misconceptions(course: CourseFile, declared: set[str]) -> list[str]:
+    """"FILE: id" for each id a suite names that neither an exercise (solutions/NAME.toml) nor the grader declares."""
+    declared = declared | {key for name in course.exercises
+                           for key in exercise_file(course, name).get("misconceptions", {})}
+    suites = course.manifest_path.parent
+    return [f"{path}: {key}" for path in sorted(suites.rglob("*.py"))
+            for key in sorted(named_misconceptions(path.read_text()) - declared)]
+
+
 def exercise_title(source: str, name: str) -> str:
     """The first narrative heading of a solution (without its "Exercise N:"), or the exercise's name."""
     found = HEADING.search(source)
@@ -146,7 +178,8 @@ def write_manifest(course: CourseFile) -> Path:
 
 def learner_readme(course: CourseFile) -> str:
     """The release's README: course.toml's `readme`, its {title}, {first} and {exercises} filled in."""
-    listed = "\n".join(f"{number}. `{name}`: {exercise_title(course.solution(name).read_text(), name)}"
-                       for number, name in enumerate(course.exercises, start=1))
+    titles = [exercise_title(course.solution(name).read_text(), name) for name in course.exercises]
+    listed = "\n".join(f"{number}. `{name}`: {title[:1].upper()}{title[1:]}"
+                       for number, (name, title) in enumerate(zip(course.exercises, titles, strict=True), start=1))
     return (course.readme.replace("{title}", course.title).replace("{first}", course.exercises[0])
             .replace("{exercises}", listed))

@@ -32,11 +32,15 @@ def planned(root: Path, name: str) -> dict[Path, str]:
             public: "test_public.py.tmpl", hidden: "test_hidden.py.tmpl"}
 
 
-def add_to_course(root: Path, name: str) -> None:
-    """Append `name` to course.toml's `exercises`, keeping the rest of the file as it is."""
+def add_to_course(root: Path, name: str, after: str | None = None) -> None:
+    """Add `name` to course.toml's `exercises`, after exercise `after` (at the end when None), keeping the rest
+    of the file as it is."""
     path = root / course_file.COURSE_FILE
     text = path.read_text()
-    names = [*course_file.read_names(path), name]
+    names = list(course_file.read_names(path))
+    if after is not None and after not in names:
+        raise UsageError(f"--after {after}: course.toml has no such exercise; it has {', '.join(names)}")
+    names.insert(names.index(after) + 1 if after is not None else len(names), name)
     listed = ", ".join(f'"{n}"' for n in names)
     new, count = EXERCISES_LIST.subn(f"exercises = [{listed}]", text, count=1)
     if count != 1:
@@ -44,13 +48,17 @@ def add_to_course(root: Path, name: str) -> None:
     path.write_text(new)
 
 
-def scaffold(root: Path, name: str) -> list[Path]:
-    """Write exercise `name`'s four files and list it in course.toml; return the files written."""
+def scaffold(root: Path, name: str, after: str | None = None) -> list[Path]:
+    """Write exercise `name`'s four files and list it in course.toml (after exercise `after`, else at the end);
+    return the files written."""
     if not course_file.NAME.match(name):
         raise UsageError(f"{name!r} cannot name an exercise: use lower case letters, digits and _, starting with a "
                          "letter (it becomes a module name, NAME.py)")
-    if name in course_file.read_names(root / course_file.COURSE_FILE):
+    names = course_file.read_names(root / course_file.COURSE_FILE)
+    if name in names:
         raise UsageError(f"course.toml already lists exercise {name!r}")
+    if after is not None and after not in names:
+        raise UsageError(f"--after {after}: course.toml has no such exercise; it has {', '.join(names)}")
     files = planned(root, name)
     existing = [str(path) for path in files if path.exists()]
     if existing:
@@ -59,7 +67,7 @@ def scaffold(root: Path, name: str) -> list[Path]:
     title = name.replace("_", " ").capitalize()
     for path, template in files.items():
         path.write_text(Template((TEMPLATES / template).read_text()).substitute(name=name, title=title))
-    add_to_course(root, name)
+    add_to_course(root, name, after)
     course_file.read(root)  # the course with the new exercise is whole: its solution and suites are there
     return [*files, root / course_file.COURSE_FILE]
 
@@ -68,9 +76,11 @@ def main(argv: list[str], console: Console) -> int:
     parser = argparse.ArgumentParser(prog="grade new", description="Scaffold a new exercise: a solution, what belongs "
                                      "to it (misconceptions, a known-wrong variant), a public and a hidden suite.")
     parser.add_argument("name", help="the exercise's name (lower case, digits, _): its module is NAME.py")
+    parser.add_argument("--after", metavar="EXERCISE", help="list it after this exercise in course.toml "
+                                                            "(default: at the end)")
     args = parser.parse_args(argv)
-    for path in scaffold(REPOSITORY, args.name):
+    for path in scaffold(REPOSITORY, args.name, args.after):
         console.print(f"wrote {path}")
-    console.print(f"next: edit solutions/{args.name}.py and its suites, then `grade build`, `grade solutions`, "
-                  "`grade selfcheck`; docs/authoring.md walks through it")
+    console.print(f"next: `grade build`, `grade solutions --only {args.name}`, `grade selfcheck --only {args.name}`; "
+                  "then make the example your exercise (docs/authoring.md: the tutorial and what a suite can use)")
     return 0

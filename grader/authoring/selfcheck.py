@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +24,14 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from rich.console import Console
+from rich.text import Text
 
-from grader.authoring import course_file
+from grader.authoring import course_file, mutate
 from grader.core.config import REPOSITORY
 from grader.core.course import exercises
 from grader.core.errors import UsageError
 from grader.core.status import Status
+from grader.grading import feedback
 
 ROOT = REPOSITORY
 DEFAULT_FIXTURES = ROOT / "tests" / "fixtures" / "submissions.toml"
@@ -257,8 +260,12 @@ def check_expectations(fixture: Fixture, report: dict[str, Any]) -> list[str]:
                 problems.append(f"{fixture.name}: {test['name']} says {test['message'][:120]!r}, "
                                 f"expected it to mention {rule['message']!r}")
     if fixture.misconception:
-        if not any(t["misconception"] == fixture.misconception for t in report["tests"]):
+        # The grader's own ids (a wrong shape) describe an output, not which mistake made it.
+        named = {t["misconception"] for t in report["tests"] if t["misconception"]} - set(feedback.GRADER_HINTS)
+        if fixture.misconception not in named:
             problems.append(f"{fixture.name}: no check diagnosed {fixture.misconception}")
+        if named - {fixture.misconception}:  # a diagnosis is a claim about the one mistake the variant makes
+            problems.append(f"{fixture.name}: also diagnosed {', '.join(sorted(named - {fixture.misconception}))}")
         if report["score"] >= report["max_score"]:
             problems.append(f"{fixture.name}: got full marks")
     return problems
@@ -266,9 +273,16 @@ def check_expectations(fixture: Fixture, report: dict[str, Any]) -> list[str]:
 
 def uncaught_checks(fixtures: list[Fixture], reports: dict[str, dict[str, Any]],
                     reference_report: dict[str, Any]) -> list[str]:
-    """Graded checks that pass on every mutant of their exercise: they catch nothing."""
-    failed_somewhere = {t["name"] for f in fixtures if f.misconception and "error" not in reports[f.name]
-                        for t in reports[f.name]["tests"] if t["status"] != Status.PASSED}
+    """Graded checks that no known-wrong submission fails: they catch nothing. A check is caught by a fixture
+    that names a misconception and fails it, or by one whose `expect` says that check fails (a mistake with no
+    id of its own, such as a dtype)."""
+    failed_somewhere = set()
+    for fixture in fixtures:
+        if "error" in reports.get(fixture.name, {"error": ""}):
+            continue
+        expected_to_fail = [rule["test"] for rule in fixture.expect if rule.get("status") == Status.FAILED]
+        failed_somewhere |= {t["name"] for t in reports[fixture.name]["tests"] if t["status"] != Status.PASSED and (
+            fixture.misconception or any(fnmatch.fnmatch(t["name"], rule) for rule in expected_to_fail))}
     return sorted(t["name"] for t in reference_report["tests"] if t["name"] not in failed_somewhere)
 
 
@@ -276,15 +290,116 @@ def selfcheck_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grade selfcheck", description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", default=str(DEFAULT_FIXTURES), help="the fixture submissions (TOML)")
     parser.add_argument("--jobs", type=int, default=None, help="grade this many at once (default: cores)")
+    parser.add_argument("--only", nargs="+", metavar="EXERCISE",
+                        help="only these exercises: their variants (or mutants), the reference graded on them")
+    mutation = parser.add_argument_group("mutants (docs/mutation.md)")
+    mutation.add_argument("--mutate", action="store_true",
+                          help="grade mutants of the reference's learner functions instead of the fixtures")
+    mutation.add_argument("--mutant", nargs="+", metavar="PATTERN", default=["*"],
+                          help="only the mutants whose id (exercise:function:operator:digest) matches (fnmatch)")
+    mutation.add_argument("--max-per-exercise", type=int, metavar="N",
+                          help="grade at most N mutants of each exercise, spread over its functions")
+    mutation.add_argument("--min-score", type=float, default=95.0, metavar="PERCENT",
+                          help="exit with status 1 if an exercise kills fewer of its mutants (default 95)")
+    mutation.add_argument("--call-timeout", type=float, default=10.0, metavar="S",
+                          help="grade's time limit for one call (default 10 s: a mutant may loop forever)")
+    mutation.add_argument("--equivalents", default=str(mutate.DEFAULT_EQUIVALENTS), metavar="FILE",
+                          help="the mutants marked equivalent to the reference (TOML)")
+    mutation.add_argument("--json", metavar="FILE", help="write the mutation report as JSON")
+    mutation.add_argument("--keep", metavar="DIR", help="grade in DIR, keeping each mutant's submission and report")
     return parser
+
+
+# The options that mean something only with --mutate.
+MUTATE_ONLY = ("mutant", "max_per_exercise", "min_score", "call_timeout", "equivalents", "json", "keep")
+
+
+def run_mutate(args: argparse.Namespace, console: Console) -> int:
+    """`grade selfcheck --mutate`: grade each mutant of the reference (one grading per mutant, `--only` its
+    exercise) and report, per exercise, the mutation score and the mutants no check kills."""
+    check_only(args.only)
+    equivalents = mutate.load_equivalents(Path(args.equivalents))
+    generated = mutate.reference_mutants(args.only)
+    chosen = {exercise: mutate.sample(mutate.matching(every, args.mutant), args.max_per_exercise)
+              for exercise, every in generated.items()}
+    if not any(chosen.values()):
+        raise UsageError(f"--mutant {' '.join(args.mutant)} matches no mutant of {', '.join(generated)}; ids read "
+                         "exercise:function:operator:digest (the report shows them)")
+    outcomes, problems = [], []
+    with tempfile.TemporaryDirectory(prefix="mutate-") as temporary:
+        for exercise, mutants in chosen.items():
+            if not mutants:
+                continue
+            outcome, found = grade_mutants(exercise, mutants, equivalents, Path(args.keep or temporary), args)
+            problems += found
+            if outcome:
+                outcomes.append(outcome)
+                console.print(f"{exercise}: {outcome.generated} mutants graded in {outcome.seconds:.0f} s",
+                              highlight=False)
+    if args.mutant == ["*"] and args.max_per_exercise is None:
+        problems += mutate.stale_equivalents(equivalents, [m for every in generated.values() for m in every],
+                                             generated)
+    return report_mutants(outcomes, problems, args, console)
+
+
+def grade_mutants(exercise: str, mutants: list[mutate.Mutant], equivalents: dict[str, mutate.Equivalent], work: Path,
+                  args: argparse.Namespace) -> tuple[mutate.Outcome | None, list[str]]:
+    """Grade the reference of `exercise` and then each mutant, each in a directory of `work`; the outcome
+    (None where the reference itself loses marks) and the problems found."""
+    started = time.monotonic()
+    grade_args = ["--call-timeout", str(args.call_timeout)]
+    reference = Fixture(name=f"{exercise}-reference", only=[exercise], grade_args=grade_args)
+    fixtures = [Fixture(name=f"{exercise}-{n:03d}", only=[exercise], files={f"{exercise}.py": m.source},
+                        grade_args=grade_args) for n, m in enumerate(mutants)]
+    reports = grade_fixtures([reference, *fixtures], work, args.jobs)
+    if mutate.killed(reports[reference.name]):
+        return None, [f"the reference {exercise} does not get full marks: its mutants cannot be told from it"]
+    outcome, problems = mutate.classify(exercise, mutants, {m.id: reports[f.name] for m, f in
+                                                            zip(mutants, fixtures, strict=True)}, equivalents)
+    outcome.seconds = time.monotonic() - started
+    return outcome, problems + [f"grading a mutant failed: {error}" for error in outcome.errors]
+
+
+def report_mutants(outcomes: list[mutate.Outcome], problems: list[str], args: argparse.Namespace,
+                   console: Console) -> int:
+    console.print(mutate.outcome_table(outcomes))
+    for outcome in outcomes:  # unwrapped: an id and a line are copied from here into the equivalents' file
+        for mutant in outcome.survivors:
+            console.print(mutate.survivor_text(mutant), soft_wrap=True)
+    for problem in problems:
+        console.print(Text(problem, style="red"), soft_wrap=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(mutate.as_json(outcomes, problems, args.min_score), indent=1))
+    below = [o.exercise for o in outcomes if o.score < args.min_score]
+    if below:
+        console.print(Text(f"mutation score below {args.min_score:g} % in {', '.join(below)}: make a check kill "
+                           "each survivor, or mark it in the equivalents' file with why no check can", style="red"))
+    return 1 if below or problems else 0
+
+
+def known_wrong(fixture: Fixture) -> bool:
+    """A variant selfcheck grades: a mistake with its misconception, or one whose `expect` names a check it fails
+    (not an attack: those fail checks for other reasons)."""
+    return not fixture.hostile and (bool(fixture.misconception)
+                                    or any(rule.get("status") == Status.FAILED for rule in fixture.expect))
+
+
+def check_only(only: Sequence[str] | None) -> list[str]:
+    """The exercises `--only` names (all when it names none), or UsageError for a name the course lacks."""
+    unknown = sorted(set(only or ()) - set(exercises()))
+    if unknown:
+        raise UsageError(f"--only {' '.join(unknown)}: no such exercise; the course has {', '.join(exercises())}")
+    return list(only or exercises())
 
 
 def run_selfcheck(args: argparse.Namespace, console: Console | None = None) -> int:
     console = console or Console()
     if not Path(args.fixtures).is_file():
         raise UsageError(f"{args.fixtures} not found: run grade selfcheck in the instructor's repository")
-    fixtures = [f for f in load_fixtures(args.fixtures) if f.misconception] + exercise_variants()
-    reference = Fixture(name="reference")
+    selected = check_only(args.only)
+    fixtures = [f for f in load_fixtures(args.fixtures) + exercise_variants()
+                if known_wrong(f) and set(f.only) <= set(selected)]
+    reference = Fixture(name="reference", only=selected)
     with tempfile.TemporaryDirectory(prefix="selfcheck-") as work:
         reports = grade_fixtures([reference, *fixtures], Path(work), args.jobs)
     problems = [p for f in fixtures for p in check_expectations(f, reports[f.name])]
@@ -300,4 +415,11 @@ def run_selfcheck(args: argparse.Namespace, console: Console | None = None) -> i
 
 
 def main(argv: list[str], console: Console) -> int:
-    return run_selfcheck(selfcheck_parser().parse_args(argv), console)
+    parser = selfcheck_parser()
+    args = parser.parse_args(argv)
+    if args.mutate:
+        return run_mutate(args, console)
+    given = [f"--{dest.replace('_', '-')}" for dest in MUTATE_ONLY if getattr(args, dest) != parser.get_default(dest)]
+    if given:
+        raise UsageError(f"{', '.join(given)} only go(es) with --mutate")
+    return run_selfcheck(args, console)

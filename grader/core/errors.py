@@ -72,6 +72,9 @@ class LearnerError(SubmissionProblem):
     def __init__(self, what: str, error: dict[str, Any]):
         self.type_name = sanitise.clean(error.get("type") or "Exception", sanitise.TYPE_NAME_CHARS)
         self.builtin_type = builtin_ancestor(error.get("mro"), self.type_name)
+        mro = error.get("mro")
+        # The names of the exception's classes, itself first: a learner's own subclass of ValueError is one.
+        self.ancestry = tuple(name for name in mro if isinstance(name, str)) if isinstance(mro, list) else ()
         self.where = sanitise.clean(error.get("where") or "", sanitise.PLACE_CHARS)
         self.import_failed = self.type_name in IMPORT_FAILURES
         text = sanitise.clean(error.get("message") or "", sanitise.TEXT_CHARS)
@@ -112,7 +115,8 @@ class BadOutput(SubmissionProblem):
 
 class Misconception(AssertionError):
     """A failed check that recognised a specific mistake, named by a declared id
-    (`grader/grading/feedback.py`); an undeclared id is reported as a grader error."""
+    (an exercise's `solutions/NAME.toml`, `grader/grading/feedback.py`); an undeclared id is reported as a
+    grader error."""
 
     def __init__(self, misconception_id: str, message: str):
         super().__init__(message)

@@ -3,9 +3,11 @@
 A `.keras` archive is a zip of `config.json` (the model as Keras classes), `model.weights.h5` and
 `metadata.json`. The learner's worker wrote it, so it may say anything: loading it with `safe_mode=True`
 still builds whatever the config names, at whatever size. So the archive is refused unless it is small and
-holds just those members, its config passes the rules the exported config passes (`architecture.py`: the
-allow-listed classes, the exercise's layers, bounded units and shapes), and its weight file holds exactly
-the datasets that config implies, with their shapes and dtypes, read as metadata only (h5py reads no data).
+holds just those members, its config passes the rules the exported config passes (`architecture.check_model`:
+allow-listed builtin layers in one chain, bounded units and shapes; the exercise's architecture or another the
+grader runs), and its weight file holds exactly the datasets that config implies, with their shapes and dtypes,
+read as metadata only (h5py reads no data). The checker then loads `write_checked`'s copy: the config it checked,
+as Keras can load it (`architecture.canonical`), beside the weight file it checked.
 """
 
 import io
@@ -19,15 +21,11 @@ from typing import Any
 import numpy as np
 
 from grader.core.errors import Misconception, ModelRejected
-from grader.device.architecture import check_architecture, layer_configs, weight_dtype, weight_shapes
+from grader.device.architecture import Model, canonical, check_model
 
 MAX_MEMBERS = 8
 MAX_ARCHIVE_BYTES = 16 << 20
-CONFIG, WEIGHTS = "config.json", "model.weights.h5"
-# Where Keras 3 writes each weight in model.weights.h5, in `weight_shapes` order: groups are named after the
-# layer's class, never the name the learner gave the layer (an InputLayer has no weights).
-WEIGHT_PATHS = ["layers/simple_rnn/cell/vars/0", "layers/simple_rnn/cell/vars/1", "layers/simple_rnn/cell/vars/2",
-                "layers/dense/vars/0", "layers/dense/vars/1"]
+CONFIG, WEIGHTS, METADATA = "config.json", "model.weights.h5", "metadata.json"
 # A compiled, trained model also saves its optimizer's state: scalars (the step count, the learning rate) and
 # slots shaped like the weights; Adam with amsgrad and a moving average of the weights keeps 4 per weight.
 OPTIMIZER_VARS = "optimizer/vars/"
@@ -38,23 +36,34 @@ FIX = "leave the file that model.save writes as it is"
 Dataset = tuple[tuple[int, ...], str]  # shape, dtype name
 
 
-def check_archive(path: str | Path, n_chars: int) -> None:
+def check_archive(path: str | Path, n_chars: int) -> dict[str, Any]:
     """Refuse `path` (ModelRejected, in words for the learner) unless it is a small `.keras` zip whose config
-    is the exercise's architecture for `n_chars` letters and whose weight file holds exactly the weights that
-    config implies."""
+    is a model the grader runs on `n_chars` letters and whose weight file holds exactly the weights that
+    config implies; the config, as Keras can load it (`architecture.canonical`)."""
     name = Path(path).name
     try:
         with zipfile.ZipFile(path) as archive:
             check_members(archive, name)
             config = read_config(archive, name)
             try:
-                units = check_architecture(config, n_chars)
+                model = check_model(config, n_chars)
             except (Misconception, ModelRejected) as exc:
                 raise ModelRejected(f"{CONFIG} in {name}: {exc}") from None
             weights = datasets(archive.read(WEIGHTS), name)
     except zipfile.BadZipFile as exc:
         raise ModelRejected(f"{name} is not a saved Keras model ({exc}): {FIX}") from None
-    check_datasets(weights, implied_weights(config, n_chars, units), optimizer_saved(config), name)
+    check_datasets(weights, implied_weights(model), optimizer_saved(config), name)
+    return canonical(config)
+
+
+def write_checked(path: str | Path, config: dict[str, Any], target: str | Path) -> None:
+    """Write to `target` the archive Keras loads: `config` (what `check_archive` returned) with the weight file
+    and metadata of the archive at `path`, which `check_archive` accepted."""
+    with zipfile.ZipFile(path) as archive, zipfile.ZipFile(target, "w") as checked:
+        checked.writestr(CONFIG, json.dumps(config))
+        for member in (WEIGHTS, METADATA):
+            if member in archive.namelist():
+                checked.writestr(member, archive.read(member))
 
 
 def check_members(archive: zipfile.ZipFile, name: str) -> None:
@@ -78,11 +87,9 @@ def read_config(archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
     return config
 
 
-def implied_weights(config: dict[str, Any], n_chars: int, units: int) -> dict[str, Dataset]:
-    """The weights a model with this (checked) config has: {path in the weight file: (shape, dtype)}."""
-    (_, rnn), (_, dense) = layer_configs(config)[-2:]
-    dtypes = [weight_dtype(rnn)] * 3 + [weight_dtype(dense)] * 2
-    return dict(zip(WEIGHT_PATHS, zip(weight_shapes(n_chars, units), dtypes, strict=True), strict=True))
+def implied_weights(model: Model) -> dict[str, Dataset]:
+    """The weights a checked model has: {path in the weight file: (shape, dtype)}."""
+    return {path: (shape, dtype) for path, shape, dtype in model.weights()}
 
 
 def optimizer_saved(config: dict[str, Any]) -> bool:

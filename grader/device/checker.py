@@ -10,8 +10,9 @@ and answers one JSON line: {"ok": true, "devices": [...], "gpu_present": bool} a
 to load (the learner's fault, in the learner's words), or {"ok": false, "error": "..."}. With a GPU the two
 devices are the CPU and the GPU; without one the CPU is split into two logical devices, so the same
 code path runs and the report says that no GPU was present. TF32 is off so float32 matmuls are exact.
-The `.keras` archive is checked (`archive.py`: members, sizes, the exercise's architecture for the V
-letters of `x`, the weight file's shapes) before Keras loads it with `safe_mode=True`. The process runs
+The `.keras` archive is checked (`archive.py`: members, sizes, a model of allow-listed builtin layers for the
+V letters of `x`, the exercise's or another, the weight file's shapes) before Keras loads the copy that
+`archive.write_checked` makes of what was checked, with `safe_mode=True`. The process runs
 under the memory limits the grade process set (`client.py: checker_rlimits` and a memory cgroup), in case a
 model slips past the checks.
 """
@@ -25,7 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from grader.core.errors import ModelRejected
-from grader.device.archive import check_archive
+from grader.device.archive import check_archive, write_checked
 from grader.isolation.servers import fork_per_request
 
 CHILD_SECONDS = 120  # a forked check's lifetime in batch mode; a grade process waits 3 x --call-timeout (60 s)
@@ -45,8 +46,9 @@ def configure_devices(tf: ModuleType) -> tuple[list[str], bool]:
 
 def run(request: dict[str, Any], tf: ModuleType, keras: ModuleType, np: ModuleType, devices: list[str]) -> list[str]:
     x = np.load(request["x"], allow_pickle=False)  # the grade process wrote it: its V is the one the model must take
-    check_archive(request["model"], x.shape[-1])
-    model = keras.saving.load_model(request["model"], safe_mode=True, compile=False)
+    checked = os.path.join(request["out"], "checked.keras")
+    write_checked(request["model"], check_archive(request["model"], x.shape[-1]), checked)
+    model = keras.saving.load_model(checked, safe_mode=True, compile=False)
     placed = []
     for i, device in enumerate(devices):
         with tf.device(device):

@@ -13,7 +13,8 @@
 The API the suites are written with (the suite author's side):
 
     checks.py       shared assertions with diagnosis (`expect_close`, `expect_probabilities`, ...)
-    feedback.py     the declared misconception ids and their hints
+    diagnose.py     naming a mistake on evidence: `expect_match` against a table of candidate mistakes
+    feedback.py     the misconception ids the course declares, and their hints
     evaluation.py   next-letter accuracy on grader-made prefixes
     model_rules.py  a Keras model's config and weights against the exercise's architecture
 

@@ -10,7 +10,7 @@ what came back and what was expected; any other exception in a check is an inter
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -136,8 +136,9 @@ def expect_probabilities(actual: Any, expected: ArrayLike, what: str, atol: floa
     expect_close(array, expected, what, atol)
 
 
-def expect_value_error(call: Callable[[], Any], what: str) -> None:
-    """Run `call()` (a call into learner code) and fail unless it raises ValueError.
+def expect_value_error(call: Callable[[], Any], what: str, misconception: str | None = None) -> None:
+    """Run `call()` (a call into learner code) and fail unless it raises ValueError (or a subclass of it);
+    the failure names `misconception` when one is given.
 
     A stub's NotImplementedError and a failed import are passed on as they are: the function is
     missing, or cannot run in the grading environment, not wrong.
@@ -147,7 +148,14 @@ def expect_value_error(call: Callable[[], Any], what: str) -> None:
     except LearnerError as error:
         if error.type_name == "NotImplementedError" or error.import_failed:
             raise
-        if error.type_name != "ValueError":
-            raise Misconception("encode-no-error", f"{what} raised {error.type_name}, expected ValueError") from None
+        if "ValueError" not in (error.type_name, *error.ancestry):
+            fail(f"{what} raised {error.type_name}, expected ValueError", misconception)
         return
-    raise Misconception("encode-no-error", f"{what} returned instead of raising ValueError")
+    fail(f"{what} returned instead of raising ValueError", misconception)
+
+
+def fail(message: str, misconception: str | None) -> NoReturn:
+    """Fail the check: as `misconception` when one is named, else plainly."""
+    if misconception:
+        raise Misconception(misconception, message)
+    raise AssertionError(message)

@@ -80,8 +80,8 @@ def judge(excinfo: Any, report: pytest.TestReport, hidden: bool) -> tuple[Status
         return Status.PASSED, "", None, False
     exc = excinfo.value
     if isinstance(exc, Misconception) and feedback.hint(exc.id) is None:
-        return (Status.ERROR, f"internal grader error (misconception id {exc.id!r} is not declared: add it to "
-                "grader/grading/feedback.py); please report it", None, True)
+        return (Status.ERROR, f"internal grader error (misconception id {exc.id!r} is not declared: add it to the "
+                "exercise's solutions/NAME.toml [misconceptions], then run grade build); please report it", None, True)
     if isinstance(exc, Misconception):
         shown = f"{HIDDEN_MESSAGE} {feedback.hint(exc.id)}" if hidden else exc.message
         return Status.FAILED, shown, exc.id, False

@@ -17,11 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from grader.authoring.selfcheck import Fixture, check_expectations, grade_fixtures, load_fixtures, uncaught_checks
+from grader.authoring.selfcheck import (
+    Fixture,
+    check_expectations,
+    exercise_variants,
+    grade_fixtures,
+    load_fixtures,
+    uncaught_checks,
+)
 from grader.grading import feedback
 from grader.reports import report
 
-FIXTURES = load_fixtures()
+FIXTURES = load_fixtures() + exercise_variants()  # the corpus, and the variants each exercise declares
 REFERENCE = [Fixture(name="reference"), Fixture(name="reference-again")]
 REQUIRED_MISCONCEPTIONS = {
     "alphabet-unsorted", "encode-shape", "targets-not-shifted", "transposed-weights", "missing-tanh",
@@ -120,8 +127,7 @@ def test_every_report_follows_the_schema(reports):
 def test_every_misconception_has_a_fixture_that_is_diagnosed(reports):
     covered = {f.misconception for f in FIXTURES if f.misconception}
     assert REQUIRED_MISCONCEPTIONS <= covered
-    # device-dependent is shown by tests/unit/test_device_comparison.py, wrong-shape by the shape checks
-    assert set(feedback.HINTS) - covered <= {"device-dependent", "wrong-shape"}
+    assert feedback.declared() - covered <= set(feedback.GRADER_HINTS)  # wrong-shape: by the shape checks
 
 
 def test_mutation_check_every_graded_check_catches_a_mutant(reports):

@@ -14,8 +14,6 @@
 import csv
 import json
 import re
-import shutil
-import subprocess
 import zipfile
 
 import nbformat
@@ -23,26 +21,7 @@ from nbclient import NotebookClient
 
 from grader.authoring.build import build_notebook, grade_cells, split_cells
 from grader.core.course import exercises
-from tests.routes import OFFLINE_PIP, environment, python_stand_in, run_blocks, sh_blocks
-
-
-def fresh_copy(root, target):
-    """The files of this work tree that a clone would hold (tracked or new, not ignored), copied to `target`."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
-                            check=True, capture_output=True, text=True).stdout.split("\0")
-    for name in filter(None, listed):
-        if (root / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root / name, target / name)
-    return target
-
-
-def user(tmp_path):
-    """A fresh user's home and environment, the stand-in `python3` first on PATH, pip offline."""
-    stand_ins = tmp_path / "stand-ins"
-    python_stand_in(stand_ins)
-    home = tmp_path / "home"
-    return home, environment(home, stand_ins, **OFFLINE_PIP)
+from tests.routes import fresh_copy, run_blocks, sh_blocks, user
 
 
 def test_the_instructors_readme_works_as_written(root, tmp_path):

@@ -8,6 +8,8 @@ import re
 import shutil
 import zipfile
 
+from grader.core.course import exercises
+
 FAST = ["--only", "encoding", "forward"]
 
 
@@ -18,7 +20,7 @@ def public_score(report):
 def solved(root, directory):
     """The solutions, forward.py importing a helper module and a helper package, and a link beside them."""
     directory.mkdir()
-    for name in ("encoding", "forward", "next_letter"):
+    for name in exercises():
         shutil.copy(root / "solutions" / f"{name}.py", directory / f"{name}.py")
     (directory / "shapes.py").write_text("HIDDEN = 'a helper module'\n")
     (directory / "mypkg" / "sub").mkdir(parents=True)
@@ -38,7 +40,7 @@ def test_the_stubs_are_packed_and_score_zero(grade_cli, root, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     names = sorted(zipfile.ZipFile(out).namelist())
     # One file per exercise, at the zip's top level: the stubs' .py (neither file holds work, so the .py).
-    assert names == ["encoding.py", "forward.py", "next_letter.py"]
+    assert names == sorted(f"{name}.py" for name in exercises())
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["score"] == 0 < report["max_score"] and not report["hidden_suites"]
     assert {t["visibility"] for t in report["tests"]} == {"public"}
@@ -51,8 +53,8 @@ def test_a_solved_directory_packs_its_helpers_not_its_links_and_scores_full(grad
     done = grade_cli("submit", directory, "--out", out, *FAST, "--json", tmp_path / "report.json")
     assert done.returncode == 0, done.stdout + done.stderr
     names = sorted(zipfile.ZipFile(out).namelist())
-    assert names == ["encoding.py", "forward.py", "mypkg/__init__.py", "mypkg/sub/util.py", "next_letter.py",
-                     "shapes.py"]
+    assert names == sorted([*(f"{name}.py" for name in exercises()), "mypkg/__init__.py", "mypkg/sub/util.py",
+                            "shapes.py"])
     assert "linked.py" in done.stdout and "symbolic link" in done.stdout
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["score"] == report["max_score"] > 0, done.stdout
@@ -76,7 +78,7 @@ def test_a_notebook_with_the_work_is_packed_rather_than_its_stub_twin(grade_cli,
     done = grade_cli("submit", directory, "--out", out, "--only", "forward")
     assert done.returncode == 0, done.stdout + done.stderr
     names = sorted(zipfile.ZipFile(out).namelist())
-    assert "forward.py" in names and "forward.ipynb" not in names and len(names) == 3
+    assert "forward.py" in names and "forward.ipynb" not in names and len(names) == len(exercises())
 
 
 def test_an_exercise_file_that_is_a_link_is_refused_by_name(grade_cli, root, tmp_path):

@@ -4,6 +4,7 @@ its weight file, read as metadata."""
 
 import io
 import json
+import zipfile
 
 import h5py
 import numpy as np
@@ -158,3 +159,31 @@ def test_the_weights_dtype_follows_the_layers_dtype_policy(saved):
     config["config"]["layers"][1]["config"]["dtype"] = "int8"
     with pytest.raises(ModelRejected, match="a layer has dtype 'int8'"):
         check_archive(saved(config), V)
+
+
+def test_another_model_the_grader_runs_is_accepted_with_its_own_weights(saved):
+    """A GRU where the SimpleRNN should be, and a Dropout layer: the device checker runs it (its architecture is
+    the public check's), once the weight file holds a GRU's weights; a SimpleRNN's there are refused."""
+    config = json.loads(json.dumps(CONFIG))
+    config["config"]["layers"][1]["class_name"] = "GRU"
+    config["config"]["layers"].insert(2, layer("Dropout", rate=0.1))
+    gru = {"layers/gru/cell/vars/0": (V, 3 * H), "layers/gru/cell/vars/1": (H, 3 * H),
+           "layers/gru/cell/vars/2": (2, 3 * H), f"{DENSE}0": (H, V), f"{DENSE}1": (V,)}
+    check_archive(saved(config, weight_file(gru)), V)
+    with pytest.raises(ModelRejected, match="has no layers/gru/cell/vars/0 where config.json implies shape"):
+        check_archive(saved(config), V)
+
+
+def test_the_checker_loads_the_config_it_checked_as_keras_can_load_it(saved, tmp_path):
+    """tf.nn.softmax is saved as a function Keras cannot load again: the copy the checker loads names
+    'softmax', beside the weight file that was checked."""
+    config = json.loads(json.dumps(CONFIG))
+    config["config"]["layers"][2]["config"]["activation"] = {
+        "module": "builtins", "class_name": "function", "config": "softmax_v2", "registered_name": "function"}
+    path = saved(config)
+    checked = archive.check_archive(path, V)
+    archive.write_checked(path, checked, tmp_path / "checked.keras")
+    with zipfile.ZipFile(tmp_path / "checked.keras") as written, zipfile.ZipFile(path) as original:
+        assert json.loads(written.read("config.json"))["config"]["layers"][2]["config"]["activation"] == "softmax"
+        assert written.read("model.weights.h5") == original.read("model.weights.h5")
+        assert sorted(written.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from grader.authoring import course_file
+from grader.authoring.new_exercise import EXERCISES_LIST, scaffold
 from grader.core import course
 from grader.core.errors import GraderError, UsageError
 
@@ -46,7 +47,7 @@ def test_the_manifest_lists_each_exercise_its_title_and_fenced_functions(reposit
     assert tuple(names) == course_file.read(repository).exercises
     forward = manifest["exercises"][names.index("forward")]
     assert forward["functions"] == ["rnn_step", "rnn_forward", "softmax", "output_layer"]
-    assert forward["title"] == "the forward pass of a simple RNN, in numpy"
+    assert forward["title"] == "The forward pass of a simple RNN, in numpy"
 
 
 def test_a_solution_the_course_does_not_list_is_an_error_not_skipped(repository):
@@ -76,15 +77,18 @@ def test_a_listed_exercise_needs_its_solution_and_both_suites(repository):
 ])
 def test_a_malformed_exercise_list_is_refused(repository, exercises, problem):
     text = (repository / "course.toml").read_text()
-    (repository / "course.toml").write_text(text.replace('["encoding", "forward", "next_letter"]', exercises))
+    (repository / "course.toml").write_text(EXERCISES_LIST.sub(f"exercises = {exercises}", text, count=1))
     with pytest.raises(UsageError, match=problem):
         course_file.read(repository)
 
 
 def test_the_learners_readme_lists_the_course_in_order(repository):
-    readme = course_file.learner_readme(course_file.read(repository))
-    assert "1. `encoding`: turning text into numbers an RNN can read" in readme
-    assert "exercises/encoding.ipynb" in readme and "{" not in readme.split("```")[0]
+    course = course_file.read(repository)
+    readme = course_file.learner_readme(course)
+    places = [readme.find(f"{number}. `{name}`: ") for number, name in enumerate(course.exercises, start=1)]
+    assert -1 not in places and places == sorted(places)
+    assert "`encoding`: Turning text into numbers an RNN can read" in readme
+    assert f"exercises/{course.exercises[0]}.ipynb" in readme and "{" not in readme.split("```")[0]
 
 
 def test_the_grader_reads_the_manifest_and_says_how_to_fix_a_broken_one(tmp_path):
@@ -99,3 +103,47 @@ def test_the_grader_reads_the_manifest_and_says_how_to_fix_a_broken_one(tmp_path
         course.load(path)
     with pytest.raises(GraderError, match="cannot read the course manifest.*run `grade build`"):
         course.load(tmp_path / "missing.json")
+
+
+def test_grade_new_scaffolds_a_whole_exercise_where_it_is_asked(repository):
+    before = course_file.read(repository).exercises
+    written = scaffold(repository, "gated", after=before[0])
+    assert {path.name for path in written} == {"gated.py", "gated.toml", "test_gated.py", "test_hidden_gated.py",
+                                              "course.toml"}
+    course = course_file.read(repository)
+    assert course.exercises == (before[0], "gated", *before[1:])
+    entry = course_file.manifest(course)["exercises"][1]
+    assert entry["functions"] == ["reverse_time"] and set(entry["misconceptions"]) == {"reversed-batch"}
+    assert "title = " in (repository / "course.toml").read_text()  # the rest of course.toml kept as it was
+
+
+@pytest.mark.parametrize("name, after, problem", [
+    ("Gated", None, "cannot name an exercise"), ("encoding", None, "already lists exercise 'encoding'"),
+    ("gated", "nothing", "--after nothing: course.toml has no such exercise"),
+])
+def test_grade_new_refuses_what_it_cannot_do_and_writes_nothing(repository, name, after, problem):
+    before = (repository / "course.toml").read_text()
+    with pytest.raises(UsageError, match=problem):
+        scaffold(repository, name, after)
+    assert (repository / "course.toml").read_text() == before and not (repository / "solutions" / "gated.py").exists()
+
+
+def test_grade_new_never_overwrites_a_file(repository):
+    (repository / "solutions" / "gated.py").write_text("# mine\n")
+    with pytest.raises(UsageError, match="gated.py already exist"):
+        scaffold(repository, "gated")
+    assert (repository / "solutions" / "gated.py").read_text() == "# mine\n"
+
+
+def test_every_misconception_a_suite_names_is_declared_by_an_exercise(root):
+    from grader.grading import feedback
+
+    assert course_file.undeclared_misconceptions(course_file.read(root), set(feedback.GRADER_HINTS)) == []
+
+
+def test_a_misconception_nobody_declares_is_found_before_grading(repository):
+    suite = repository / "grader" / "suites" / "public" / "test_forward.py"
+    suite.write_text(suite.read_text() + '\n\ndef test_new(learner):\n    raise Misconception("typo-id", "x")\n'
+                     '\n\ndef test_other(learner):\n    expect_close(1, 2, "f", diagnose={"another-typo": 1})\n')
+    assert course_file.undeclared_misconceptions(course_file.read(repository), set()) == [
+        f"{suite}: another-typo", f"{suite}: typo-id"]

@@ -13,6 +13,7 @@ import yaml
 from rich.console import Console
 
 from grader.core.config import PACKAGE_DIR
+from grader.core.course import exercises
 from grader.reports import report
 from grader.reports.formats import gradebook, gradescope, html, junit, markdown
 from grader.reports.formats.gradebook import merge_canvas
@@ -81,8 +82,9 @@ def test_html_page_is_self_contained_and_escapes_the_report(sample_report):
 
 def test_gradebook_row_names_the_submission(sample_report):
     rows = list(csv.DictReader(io.StringIO(gradebook.render(sample_report))))
-    assert rows == [{"id": "student-7", "total": "2", "max_score": "6", "encoding": "", "forward": "2",
-                     "next_letter": "", "status": "graded", "reason": ""}]
+    assert rows == [{"id": "student-7", "total": "2", "max_score": "6", **dict.fromkeys(exercises(), ""),
+                     "forward": "2", "status": "graded", "reason": ""}]
+    assert list(rows[0]) == ["id", "total", "max_score", *exercises(), "status", "reason"]  # the course's order
 
 
 # -- hostile text: each rendering escapes for its medium -----------------------------------------

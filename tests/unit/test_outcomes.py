@@ -24,7 +24,7 @@ def outcome(exc):
     (Misconception("transposed-weights", "rnn_step returned W_hh.T's result for [[1, 2]]"), "public",
      (Status.FAILED, "rnn_step returned W_hh.T's result for [[1, 2]]", "transposed-weights", False)),
     (Misconception("transposed-weights", "rnn_step returned W_hh.T's result for [[1, 2]]"), "hidden",
-     (Status.FAILED, f"{HIDDEN_MESSAGE} {feedback.HINTS['transposed-weights']}", "transposed-weights", False)),
+     (Status.FAILED, f"{HIDDEN_MESSAGE} {feedback.hint('transposed-weights')}", "transposed-weights", False)),
     (LEARNER_ERROR, "public",
      (Status.ERROR, "forward.rnn_step() raised ValueError at forward.py line 12, in rnn_step: SECRET input [[1, 2]]",
       None, False)),
@@ -67,8 +67,22 @@ def test_only_a_wrong_exception_from_working_code_is_the_encode_no_error_misconc
         raise LearnerError("encoding.encode()", {"type": kind, "message": "No module named 'not_a_module'"})
 
     with pytest.raises(Misconception if diagnosed else LearnerError) as raised:
-        expect_value_error(call, "encode")
+        expect_value_error(call, "encode", "encode-no-error")
     assert diagnosed == (getattr(raised.value, "id", None) == "encode-no-error")
+
+
+def test_a_learners_own_subclass_of_value_error_is_a_value_error():
+    def call():
+        raise LearnerError("encoding.encode()", {"type": "AlphabetError", "message": "unknown character 'z'",
+                                                 "mro": ["AlphabetError", "ValueError", "Exception", "BaseException"]})
+
+    expect_value_error(call, "encode", "encode-no-error")
+
+
+def test_without_a_misconception_a_missing_value_error_is_a_plain_failure():
+    with pytest.raises(AssertionError) as raised:
+        expect_value_error(lambda: None, "make_windows")
+    assert not isinstance(raised.value, Misconception) and "returned instead of raising ValueError" in str(raised.value)
 
 
 # The worker's report of `class Got_goodbye_at_3(ValueError)` raised in a helper of the learner's
@@ -150,7 +164,7 @@ def test_partial_credit_is_said_without_control_characters():
 def test_a_misconception_id_nobody_declared_is_a_grader_error():
     status, message, misconception, internal = classify(outcome(Misconception("no-such-id", "x")), RAN, "public")
     assert (status, misconception, internal) == (Status.ERROR, None, True)
-    assert "'no-such-id' is not declared" in message and "grader/grading/feedback.py" in message
+    assert "'no-such-id' is not declared" in message and "solutions/NAME.toml [misconceptions]" in message
 
 
 @pytest.mark.parametrize("visibility, shown", [("public", ": 'W_hh'"), ("hidden", "")])

@@ -8,10 +8,11 @@ back by the real `LearnerModule` (`wire.parse_reply`, `wire.decode`, `safe_io.lo
 what can really arrive arrives: JSON (NaN, huge integers and all) and numeric `.npy` arrays of any
 dtype, byte order and shape. The right answer to a call, which a script may return as it is or
 changed in one place, is computed by the real worker code (`untrusted/worker.py: Worker`) running the
-reference solution (`solutions/encoding.py`, `solutions/forward.py`) or, for the Keras model, a
-numpy stand-in: no process starts and no TensorFlow is imported.
+reference solution (`solutions/NAME.py`, for every numpy exercise the course lists) or, for the Keras
+model, a numpy stand-in: no process starts and no TensorFlow is imported.
 """
 
+import importlib
 import io
 import json
 import os
@@ -43,7 +44,6 @@ from grader.isolation.learner_module import LearnerModule
 from grader.reports import report as report_mod
 from grader.reports import strict_json
 from grader.untrusted.worker import Worker, describe_error
-from solutions import encoding as ref_encoding
 from solutions import forward as ref_forward
 
 SUITE_FILES = sorted(str(path) for path in SUITES.glob("*/test_*.py"))
@@ -247,7 +247,8 @@ class StandInNextLetter:
         return alphabet[int(np.argmax(model(x)[0, -1]))]
 
 
-REFERENCES = {"encoding": ref_encoding, "forward": ref_forward, "next_letter": StandInNextLetter}
+# The exercises whose reference cannot run here; every other exercise's is solutions/NAME.py itself.
+REFERENCES = {"next_letter": StandInNextLetter}
 
 
 # -- the grade process's side, its workers and device checker scripted ------------------------------
@@ -267,7 +268,7 @@ class ScriptedModule(LearnerModule):
         for sub in ("in", "out"):
             (instance / sub).mkdir(parents=True)
         worker = Worker(str(instance / "src"), str(instance / "in"), str(instance / "out"), self.name)
-        worker.module = REFERENCES[self.name]
+        worker.module = REFERENCES.get(self.name) or importlib.import_module(f"solutions.{self.name}")
         self.worker = SimpleNamespace(instance=instance, requests=io.StringIO(), cgroup=None, worker=worker)
         self.started_at = time.monotonic()
         self.pending_import = self.send({"op": "import"})

@@ -1,10 +1,10 @@
-"""The reference solutions' numpy contract (solutions/encoding.py, solutions/forward.py): shapes,
-dtypes, errors, determinism."""
+"""The reference solutions' numpy contract (solutions/sequences.py, solutions/encoding.py,
+solutions/forward.py): shapes, dtypes, errors, determinism."""
 
 import numpy as np
 import pytest
 
-from solutions import encoding, forward
+from solutions import encoding, forward, sequences
 
 WORD = "goodbye!"
 
@@ -66,3 +66,25 @@ def test_softmax_stable_and_over_last_axis():
     assert np.all(np.isfinite(p)) and np.allclose(p, [[0.5, 0.5, 0.0]])
     z = np.random.default_rng(1).normal(size=(2, 3, 4))
     assert np.allclose(forward.softmax(z).sum(-1), 1)
+
+
+@pytest.mark.parametrize("shape", [(9,), (9, 3)])
+def test_windows_overlap_and_end_at_the_last_value(shape):
+    series = np.arange(np.prod(shape)).reshape(shape)
+    x, y = sequences.make_windows(series, 4)
+    F = shape[1] if len(shape) == 2 else 1
+    assert x.shape == (5, 4, F) and y.shape == (5, F)
+    assert np.array_equal(x[1:, :-1], x[:-1, 1:])  # neighbours share T - 1 steps
+    assert np.array_equal(y[-1], series.reshape(9, F)[-1]) and np.array_equal(y[:-1], x[1:, -1])
+
+
+@pytest.mark.parametrize("T", [0, -1, 3, 7])
+def test_windows_refused_with_the_reason(T):
+    with pytest.raises(ValueError, match=f"T = {T} must be at least 1 and below the series' length 3"):
+        sequences.make_windows(np.arange(3.0), T)
+
+
+def test_negative_timestep_counts_from_the_end():
+    x = np.arange(24).reshape(2, 3, 4)
+    assert np.array_equal(sequences.timestep(x, -1), sequences.timestep(x, 2))
+    assert np.array_equal(sequences.to_batch_major(sequences.to_time_major(x)), x)

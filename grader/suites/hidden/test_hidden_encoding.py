@@ -5,7 +5,16 @@ import pytest
 
 from grader.core.config import HASH_SEEDS
 from grader.core.errors import Misconception
-from grader.grading.checks import as_array, as_data, expect_close, expect_value_error
+from grader.grading.checks import as_data, expect_close, expect_value_error
+from grader.suites.public.encoding_mistakes import (
+    check_alphabet,
+    check_dataset_alphabet,
+    check_decoded,
+    check_every_start,
+    check_windows,
+    dataset,
+    spelled,
+)
 from solutions import encoding as ref
 
 TEXT = "the unrolled state — ünïcode too — carries every letter forward!"
@@ -22,10 +31,11 @@ def test_alphabet_same_in_every_process(learner):
     others = {f"PYTHONHASHSEED={seed}": learner.spawn("encoding", seed) for seed in HASH_SEEDS[1:]}
     seen = {name: as_data(module.build_alphabet(TEXT), "build_alphabet", list, items=str)
             for name, module in {"this process": learner.encoding, **others}.items()}
-    if any(alphabet != ref.build_alphabet(TEXT) for alphabet in seen.values()):
-        different = len({str(a) for a in seen.values()}) > 1
-        raise Misconception("alphabet-unsorted", "build_alphabet's order " + (
-            "changes between Python processes" if different else "is not sorted"))
+    if len({str(alphabet) for alphabet in seen.values()}) > 1 and all(
+            sorted(alphabet) == ref.build_alphabet(TEXT) for alphabet in seen.values()):
+        raise Misconception("alphabet-unsorted", "build_alphabet's order changes between Python processes")
+    for name, alphabet in seen.items():
+        check_alphabet(alphabet, TEXT, f"build_alphabet (in {name})")
 
 
 @pytest.mark.hint(
@@ -50,7 +60,7 @@ def test_encode_matches_reference(learner, rng):
 @pytest.mark.parametrize("samples", [["abz"], ["abcd"], ["ab", "abc"]], ids=["unknown", "too-long", "mixed"])
 def test_encode_rejects_bad_samples(learner, samples):
     """encode raises ValueError for bad samples."""
-    expect_value_error(lambda: learner.encoding.encode(["a", "b", "c"], samples, 3), "encode")
+    expect_value_error(lambda: learner.encoding.encode(["a", "b", "c"], samples, 3), "encode", "encode-no-error")
 
 
 @pytest.mark.hint('decode takes the argmax over the last axis of any probabilities, not only exact one-hot rows.')
@@ -60,8 +70,7 @@ def test_decode_probabilities(learner, rng):
     alphabet = ref.build_alphabet(TEXT)
     probabilities = rng.dirichlet(np.ones(len(alphabet)), size=(4, 6))
     decoded = as_data(learner.encoding.decode(alphabet, probabilities), "decode", list, items=str)
-    if decoded != ref.decode(alphabet, probabilities):
-        raise Misconception("decode-wrong", "decode differs from the argmax over the last axis")
+    check_decoded(decoded, probabilities, alphabet, "decode")
 
 
 @pytest.mark.hint(
@@ -71,15 +80,26 @@ def test_decode_probabilities(learner, rng):
 def test_dataset_on_unseen_text(learner):
     """make_dataset on a new text: windows of the repeated text, targets one letter ahead."""
     text, T, N = "backprop through time", 6, 40
-    x, y, alphabet = as_data(learner.encoding.make_dataset(text, T, N, 11), "make_dataset", list, length=3)
-    if as_data(alphabet, "make_dataset's alphabet", list, items=str) != ref.build_alphabet(text):
-        raise Misconception("alphabet-unsorted", "make_dataset's alphabet is not build_alphabet(text)")
-    V = len(alphabet)
-    x, y = as_array(x, "make_dataset's x", shape=(N, T, V)), as_array(y, "make_dataset's y", shape=(N, T, V))
-    cyclic = text * 3
-    for given, wanted in zip(ref.decode(alphabet, x), ref.decode(alphabet, y), strict=True):
-        assert given in cyclic, "make_dataset's inputs are not windows of the repeated text"
-        start = cyclic.index(given)
-        if wanted != cyclic[start + 1 : start + T + 1]:
-            raise Misconception("targets-not-shifted", "make_dataset's targets are not the next letters")
-    assert len({s for s in ref.decode(alphabet, x)}) > 1, "make_dataset returned the same window every time"
+    x, y, alphabet = dataset(learner.encoding.make_dataset(text, T, N, 11), "make_dataset", N, T)
+    inputs = spelled(x, alphabet)
+    check_windows(inputs, spelled(y, alphabet), text, "make_dataset")
+    assert len(set(inputs)) > 1, "make_dataset returned the same window every time"
+
+
+@pytest.mark.hint("make_dataset's windows start at every position of the text, those that run past its end (into "
+                  "the repeat) included, for windows shorter and longer than the text.")
+@pytest.mark.points(1)
+@pytest.mark.parametrize("T", [4, 10], ids=["shorter-than-text", "longer-than-text"])
+def test_dataset_starts_on_unseen_text(learner, T):
+    """make_dataset's windows of a new text start at every position of it."""
+    text, N = "weights", 200  # distinct letters: each window has one start
+    x, _, alphabet = dataset(learner.encoding.make_dataset(text, T, N, 3), "make_dataset", N, T)
+    check_every_start(spelled(x, alphabet), text, "make_dataset")
+
+
+@pytest.mark.hint("make_dataset's alphabet is build_alphabet of the whole text, whichever windows were drawn.")
+@pytest.mark.points(1)
+def test_dataset_alphabet_few_windows_unseen(learner):
+    """make_dataset's alphabet is that of a new text when its few windows hold only some of its characters."""
+    text = "gradient"  # 2 windows of 2 and their targets hold at most 6 of its 8 letters
+    check_dataset_alphabet(learner.encoding.make_dataset(text, 2, 2, 5), text, "make_dataset", 2, 2)
