@@ -112,8 +112,12 @@ def sandbox_command(mounts: list[str], env: dict[str, str], private_tmp: bool = 
         argv += declare_parents(target) + ["--ro-bind", str(source), str(target)]
     for hidden in grader_copies(binds + system_dirs()):
         argv += ["--tmpfs", str(hidden)]
+    # The root bwrap builds is a tmpfs that, where bwrap runs as an ordinary user, belongs to that user: a
+    # worker could write /, /opt, or the parents made for the binds, and in a batch slot's sandbox, which
+    # serves one submission after another, the next submission read it. Read-only once built; what a worker
+    # may write is mounted on its own (/tmp, the job's or the slot's directories).
     argv += ["--perms", "0755", "--dir", "/opt/grader-worker",
-             "--ro-bind", str(WORKER_SCRIPT), "/opt/grader-worker/worker.py", *mounts]
+             "--ro-bind", str(WORKER_SCRIPT), "/opt/grader-worker/worker.py", *mounts, "--remount-ro", "/"]
     for key, value in env.items():
         argv += ["--setenv", key, value]
     if os.geteuid() == 0:
