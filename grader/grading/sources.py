@@ -1,7 +1,7 @@
 """Find the learner's file for each exercise and prepare it as a plain Python module.
 
-A submission is a directory holding `encoding.py` / `encoding.ipynb`, `forward.py` / `forward.ipynb`,
-`next_letter.py` / `next_letter.ipynb` (any subset), or a single such file.
+A submission is a directory holding, for any of the course's exercises (`core/course.py`), `NAME.py` or
+`NAME.ipynb`, or a single such file.
 
 - **Which file** (`choose`): where both `NAME.py` and `NAME.ipynb` exist, the one that holds the
   learner's work is graded. A file whose functions (those the course manifest lists: `core/course.py`)
