@@ -97,10 +97,21 @@ def grade_in_process(submission: Submission, grade_args: list[str], budget_s: fl
             return result(submission, RowStatus.NOT_A_SUBMISSION, reason[:300], None, started)
         if process.returncode not in (0, 1) or not report_path.exists():
             ended = "ended without an exit status" if process.returncode is None else f"exited {process.returncode}"
-            return result(submission, RowStatus.CRASH, f"grade {ended}: {output.strip()[-300:]}", None, started)
+            errors = [f"{t['name']}: {t['message']}" for t in written_report(report_path).get("tests", [])
+                      if t.get("internal_error")]  # what a grader error hit, for the report the instructor files
+            return result(submission, RowStatus.CRASH, f"grade {ended}: {output.strip()[-300:]}"
+                          + "".join(f"\n{error[:500]}" for error in errors[:3]), None, started)
         report = json.loads(report_path.read_text())
         report["environment"]["fallbacks"] += record.as_list()
         return result(submission, RowStatus.GRADED, reason_of(report), report, started)
+
+
+def written_report(path: Path) -> dict[str, Any]:
+    """The report a grade process that failed left behind, or {} where there is none to read."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def start_grade(args: list[str], slot: Slot | None, grader: GradeServer | None,
