@@ -37,9 +37,7 @@ def add_to_course(root: Path, name: str, after: str | None = None) -> None:
     of the file as it is."""
     path = root / course_file.COURSE_FILE
     text = path.read_text()
-    names = list(course_file.read_names(path))
-    if after is not None and after not in names:
-        raise UsageError(f"--after {after}: course.toml has no such exercise; it has {', '.join(names)}")
+    names = list(course_file.read_names(path))  # `after` is one of them: scaffold checked before writing
     names.insert(names.index(after) + 1 if after is not None else len(names), name)
     listed = ", ".join(f'"{n}"' for n in names)
     new, count = EXERCISES_LIST.subn(f"exercises = [{listed}]", text, count=1)
