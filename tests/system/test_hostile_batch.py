@@ -18,10 +18,7 @@ from grader.authoring.selfcheck import Fixture, build, load_fixtures
 from grader.core.config import REPOSITORY
 from tests.routes import ORDINARY_UID, as_ordinary_user
 
-# fork-chain is graded in a slot of its own by test_batch_isolation.py: here, beside the others, one CI run in
-# three had its own later checks hit a grader error (a crash row), a bug of issue 16 still open; the batch's
-# crash reason now lists the checks a grader error hit, to find it.
-CORPUS = [fixture for fixture in load_fixtures() if fixture.hostile and fixture.name != "fork-chain"]
+CORPUS = [fixture for fixture in load_fixtures() if fixture.hostile]
 MODEL_ATTACKS = [fixture for fixture in CORPUS if fixture.only == ["next_letter"]]
 LIMITS = ["--isolation", "strict", "--max-processes", "64", "--call-timeout", "5"]
 ROUTES = ["root", "uid 65534"]
