@@ -10,7 +10,7 @@ from grader.core.sanitise import clean, for_terminal
 
 
 def test_text_within_its_cap_is_kept_as_it_is_newlines_tabs_and_non_ascii_included():
-    text = "naïve\tnext letter: 'o'\n→ 😀 [bold]x[/] <b>"
+    text = "naïve\tnext letter: 'o'\n→ 😀 [bold]x[/] <b> שלום مرحبا"  # right-to-left letters are not controls
     assert clean(text, 100) == text
 
 
@@ -26,6 +26,8 @@ def test_text_over_its_cap_is_cut_with_a_visible_marker():
     ("\x9b31mred\x85", "31mred"),  # C1: CSI and NEL, one character each
     ("back\x08space\x7f and \x0bvertical\x0cfeed", "backspace and verticalfeed"),
     ("lone \ud800 surrogate", "lone  surrogate"),  # no UTF-8 file can hold it
+    ("expected 'e' \u202egot 'o'\u202c", "expected 'e' got 'o'"),  # right-to-left override: shown reversed
+    ("\u2067abc\u2069 \u200f\u061c\u200e\u2066\u2068x", "abc x"),  # isolates and marks
 ])
 def test_control_characters_are_removed_except_newline_and_tab(hostile, kept):
     assert clean(hostile, 1000) == kept
