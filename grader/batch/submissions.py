@@ -86,24 +86,28 @@ def distinct_ids(paths: list[Path]) -> list[Submission]:
     An entry keeps its usual id (`submission_id`) unless another entry's is the same, or it is reserved;
     then each of those entries takes its whole sanitised name (`alice/` is alice, `alice.zip` is
     alice.zip), numbered where even that is taken (`alice_bob/` is alice_bob, `alice bob/` alice_bob-2),
-    and its `note` says so. The ids follow from the entries' names alone, so every shard agrees.
+    and its `note` says so. Ids are compared ignoring case: `Alice/` and `alice/` would write one result
+    file on a case-insensitive disk (macOS, Windows, a USB stick). The ids follow from the entries' names
+    alone, so every shard agrees.
     """
     groups: dict[str, list[Path]] = {}
     for path in sorted(paths):
-        groups.setdefault(submission_id(path), []).append(path)
-    clashing = {usual for usual, group in groups.items() if len(group) > 1 or usual in RESERVED_IDS}
+        groups.setdefault(submission_id(path).lower(), []).append(path)
+    clashing = {key for key, group in groups.items() if len(group) > 1 or key in RESERVED_IDS}
     taken = (set(groups) - clashing) | RESERVED_IDS
     found = []
-    for usual, group in groups.items():
-        if usual not in clashing:
-            found.append(Submission(usual, group[0], kind_of(group[0])))
+    for key, group in groups.items():
+        if key not in clashing:
+            found.append(Submission(submission_id(group[0]), group[0], kind_of(group[0])))
             continue
-        why = (f"the entries {', '.join(map(entry_name, group))} would all have the id {usual}" if len(group) > 1
-               else f"the id {usual} is the class summary's (RESULTS/{usual}.json)")
+        usual = submission_id(group[0])
+        why = (f"the entries {', '.join(map(entry_name, group))} would all have the id {usual}"
+               f"{'' if len({submission_id(p) for p in group}) == 1 else ' (ignoring case)'}" if len(group) > 1
+               else f"the id {usual} is the class summary's (RESULTS/{key}.json)")
         # An entry whose name is an id as it is keeps it before one whose name had to be sanitised.
         for path in sorted(group, key=lambda p: (sanitise(p.name) != p.name, p.name)):
             unique = unused(sanitise(path.name), taken)
-            taken.add(unique)
+            taken.add(unique.lower())
             found.append(Submission(unique, path, kind_of(path), note=f"{why}: this entry's id is {unique}"))
     return sorted(found, key=lambda s: s.id)
 
@@ -113,10 +117,10 @@ def entry_name(path: Path) -> str:
 
 
 def unused(wanted: str, taken: set[str]) -> str:
-    """`wanted`, or the first of wanted-2, wanted-3, ... that is not `taken`."""
+    """`wanted`, or the first of wanted-2, wanted-3, ... that is not `taken` (lower-case ids)."""
     number = 2
     candidate = wanted
-    while candidate in taken:
+    while candidate.lower() in taken:
         candidate, number = f"{wanted}-{number}", number + 1
     return candidate
 

@@ -47,6 +47,19 @@ def test_an_id_never_takes_one_another_entry_has_and_follows_from_the_names_alon
     assert ids(klass) == first and len(set(first.values())) == len(first)
 
 
+def test_ids_that_differ_only_in_case_are_a_clash(tmp_path):
+    """On a case-insensitive disk (macOS, Windows, a USB stick) Alice.json and alice.json are one file."""
+    klass = make_class(tmp_path, directories=("Alice", "alice", "Summary", "bob"), files=("BOB.zip", "ALICE-2.ipynb"))
+    found = {s.path.name: s for s in submissions.discover(klass)}
+    assert {name: s.id for name, s in found.items()} == {
+        "Alice": "Alice", "alice": "alice-3", "ALICE-2.ipynb": "ALICE-2", "Summary": "Summary-2",
+        "bob": "bob", "BOB.zip": "BOB.zip"}
+    assert len({s.id.lower() for s in found.values()}) == len(found)
+    assert found["alice"].note == "the entries Alice/, alice/ would all have the id Alice (ignoring case): " \
+                                  "this entry's id is alice-3"
+    assert found["Summary"].note.startswith("the id Summary is the class summary's (RESULTS/summary.json)")
+
+
 def test_an_id_clash_is_part_of_the_key_so_the_row_that_says_so_is_remade(tmp_path):
     (tmp_path / "alice").mkdir()
     plain = submissions.Submission("alice", tmp_path / "alice", "directory")
