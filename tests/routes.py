@@ -5,11 +5,15 @@ A README's ```sh blocks are commands that work exactly as written, and the tests
 with placeholders (SUBMISSION, OUTDIR) goes in a plain ``` block.
 """
 
+import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from grader.core.config import REPOSITORY
 
 MAKE_VENV = Path(__file__).with_name("make_venv.py")
 OFFLINE_PIP = {"PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
@@ -130,3 +134,25 @@ def as_ordinary_user(command, reach=()):
     script.append(f'exec setpriv --reuid {ORDINARY_UID} --regid {ORDINARY_UID} --clear-groups -- "$@"')
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script), "sh",
             *map(str, command)]
+
+
+BATCH_ROUTES = ("root", "no cgroup", "uid 65534")
+
+
+def grade_batch(route, klass, out, *args, timeout=900):
+    """`grade batch KLASS --out OUT ARGS` on `route` (one of `BATCH_ROUTES`), with a HOME of its own beside
+    `out`; both are made here, owned by uid 65534 (root writes them anyway). Fails with the batch's output
+    unless it exits 0; returns {id: that submission's JSON result}."""
+    home = out.with_name(f"{out.name}-home")
+    for folder in (out, home):
+        folder.mkdir()
+        os.chown(folder, ORDINARY_UID, ORDINARY_UID)
+    command = ["env", f"HOME={home}", sys.executable, "-m", "grader.cli", "batch", klass, "--out", out, *args]
+    if route == "no cgroup":
+        command = without_cgroups(command)
+    elif route == "uid 65534":
+        command = as_ordinary_user(command, reach=[klass, out, home, REPOSITORY])
+    done = subprocess.run(list(map(str, command)), cwd=REPOSITORY, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    return {result.stem: json.loads(result.read_text()) for result in out.glob("*.json")
+            if result.name != "summary.json"}

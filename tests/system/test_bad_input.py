@@ -2,14 +2,13 @@
 zip is graded as the batch grades one, and a batch row says `not a submission`."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import zipfile
 
 from grader.core.config import REPOSITORY
-from tests.routes import ORDINARY_UID, as_ordinary_user
+from tests.routes import as_ordinary_user, grade_batch
 
 
 def test_a_directory_without_exercise_files_is_not_a_submission(grade_cli, tmp_path):
@@ -61,15 +60,7 @@ def test_files_the_user_cannot_read_are_named_and_the_rest_is_graded(root, tmp_p
     (klass / "closed").chmod(0o700)
     (klass / "one-file-closed" / "forward.py").chmod(0o600)
     (klass / "zipped.zip").chmod(0o600)
-    out.mkdir()
-    os.chown(out, ORDINARY_UID, ORDINARY_UID)
-    command = as_ordinary_user(["env", f"HOME={out}", sys.executable, "-m", "grader.cli", "batch", klass,
-                                "--out", out, "--jobs", "1", "--only", "encoding", "forward"],
-                               reach=[klass, out, REPOSITORY])
-    done = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    rows = {entry: json.loads((out / f"{entry}.json").read_text()) for entry in ("closed", "open", "one-file-closed",
-                                                                                 "zipped")}
+    rows = grade_batch("uid 65534", klass, out, "--jobs", "1", "--only", "encoding", "forward")
     for entry in ("closed", "zipped"):
         assert rows[entry]["status"] == "not a submission", rows[entry]
         assert "cannot be read by the user running grade (uid 65534)" in rows[entry]["reason"]
@@ -80,7 +71,7 @@ def test_files_the_user_cannot_read_are_named_and_the_rest_is_graded(root, tmp_p
     forward = [t for t in tests if "/forward/" in t["name"]]
     assert forward and all(t["status"] == "error" and "forward.py cannot be read" in t["message"] for t in forward)
 
-    alone = subprocess.run(as_ordinary_user(["env", f"HOME={out}", sys.executable, "-m", "grader.cli",
+    alone = subprocess.run(as_ordinary_user(["env", f"HOME={out}-home", sys.executable, "-m", "grader.cli",
                                              klass / "closed"], reach=[klass, REPOSITORY]),
                            cwd=REPOSITORY, capture_output=True, text=True, timeout=600)
     assert alone.returncode == 2 and "closed cannot be read by the user running grade" in alone.stderr, alone.stderr

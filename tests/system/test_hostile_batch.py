@@ -7,16 +7,10 @@ The numpy exercises hold nearly every attack; the three that attack the trusted 
 server, which a batch shares between submissions) are graded on next_letter in a second batch.
 """
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 from grader.authoring.selfcheck import Fixture, build, load_fixtures
-from grader.core.config import REPOSITORY
-from tests.routes import ORDINARY_UID, as_ordinary_user
+from tests.routes import grade_batch
 
 CORPUS = [fixture for fixture in load_fixtures() if fixture.hostile]
 MODEL_ATTACKS = [fixture for fixture in CORPUS if fixture.only == ["next_letter"]]
@@ -37,22 +31,6 @@ def build_class(directory, attackers):
     return entries
 
 
-def grade_class(route, directory, out, args):
-    """`grade batch` over `directory` into `out`, on `route`: {entry: its JSON result}."""
-    home = out.parent / "home"
-    for folder in (out, home):
-        folder.mkdir()
-        if route == "uid 65534":
-            os.chown(folder, ORDINARY_UID, ORDINARY_UID)
-    command = ["env", f"HOME={home}", sys.executable, "-m", "grader.cli", "batch", directory, "--out", out,
-               "--jobs", "2", *args]
-    if route == "uid 65534":
-        command = as_ordinary_user(command, reach=[directory, out, REPOSITORY])
-    done = subprocess.run(list(map(str, command)), cwd=REPOSITORY, capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
-    return {entry.name: json.loads((out / f"{entry.name}.json").read_text()) for entry in directory.iterdir()}
-
-
 def assert_contained(entries, results, out):
     assert set(results) == set(entries)
     for entry, result in results.items():
@@ -70,8 +48,8 @@ def assert_contained(entries, results, out):
 @pytest.mark.parametrize("route", ROUTES)
 def test_the_hostile_corpus_in_one_batch(route, tmp_path):
     entries = build_class(tmp_path / "class", CORPUS)
-    results = grade_class(route, tmp_path / "class", tmp_path / "out",
-                          ["--only", "encoding", "forward", "--memory-mb", "400", "--import-timeout", "3", *LIMITS])
+    results = grade_batch(route, tmp_path / "class", tmp_path / "out", "--jobs", "2", "--only", "encoding", "forward",
+                          "--memory-mb", "400", "--import-timeout", "3", *LIMITS, timeout=1200)
     assert_contained(entries, results, tmp_path / "out")
     enforcement = results["s99-reference"]["report"]["environment"]["enforcement"]
     assert enforcement["memory"].startswith("memory cgroup" if route == "root" else "RLIMIT_AS"), enforcement
@@ -81,5 +59,6 @@ def test_the_hostile_corpus_in_one_batch(route, tmp_path):
 def test_the_attacks_on_the_model_check_in_one_batch(route, tmp_path):
     assert {fixture.name for fixture in MODEL_ATTACKS} >= {"lambda-layer", "saves-h5-and-lies-in-config"}
     entries = build_class(tmp_path / "class", MODEL_ATTACKS)
-    results = grade_class(route, tmp_path / "class", tmp_path / "out", ["--only", "next_letter", *LIMITS])
+    results = grade_batch(route, tmp_path / "class", tmp_path / "out", "--jobs", "2", "--only", "next_letter", *LIMITS,
+                          timeout=1200)
     assert_contained(entries, results, tmp_path / "out")
