@@ -119,8 +119,8 @@ def exercise_file(course: CourseFile, name: str) -> dict[str, Any]:
     return data
 
 
-# What names a misconception in a suite: the first argument of these calls, the `misconception=` argument of any
-# call, and the keys of a `diagnose={...}` argument (grader/grading/checks.py, diagnose.py).
+# What names a misconception in a suite: the first argument of these calls, and the `misconception=` argument of
+# any call (grader/grading/checks.py, diagnose.py).
 NAMING_CALLS = ("Misconception", "Mistake")
 
 
@@ -133,11 +133,7 @@ def named_misconceptions(source: str) -> set[str]:
         function = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
         if function in NAMING_CALLS and node.args:
             named.add(node.args[0])
-        for keyword in node.keywords:
-            if keyword.arg == "misconception":
-                named.add(keyword.value)
-            elif keyword.arg == "diagnose" and isinstance(keyword.value, ast.Dict):
-                named.update(key for key in keyword.value.keys if key is not None)
+        named.update(keyword.value for keyword in node.keywords if keyword.arg == "misconception")
     return {value.value for value in named if isinstance(value, ast.Constant) and isinstance(value.value, str)}
 
 

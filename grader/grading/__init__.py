@@ -12,7 +12,7 @@
 
 The API the suites are written with (the suite author's side):
 
-    checks.py       shared assertions with diagnosis (`expect_close`, `expect_probabilities`, ...)
+    checks.py       validating what a learner returned (`as_array`, `as_data`, `expect_value_error`, ...)
     diagnose.py     naming a mistake on evidence: `expect_match` against a table of candidate mistakes
     feedback.py     the misconception ids the course declares, and their hints
     evaluation.py   next-letter accuracy on grader-made prefixes

@@ -144,6 +144,6 @@ def test_every_misconception_a_suite_names_is_declared_by_an_exercise(root):
 def test_a_misconception_nobody_declares_is_found_before_grading(repository):
     suite = repository / "grader" / "suites" / "public" / "test_forward.py"
     suite.write_text(suite.read_text() + '\n\ndef test_new(learner):\n    raise Misconception("typo-id", "x")\n'
-                     '\n\ndef test_other(learner):\n    expect_close(1, 2, "f", diagnose={"another-typo": 1})\n')
+                     '\n\ndef test_other(learner):\n    expect_match(1, 2, "f", [Mistake("another-typo", "x", 1)])\n')
     assert course_file.undeclared_misconceptions(course_file.read(repository), set()) == [
         f"{suite}: another-typo", f"{suite}: typo-id"]

@@ -1,12 +1,12 @@
 """The encoding checks name a mistake only when the output is what that mistake computes
-(grader/suites/public/encoding_mistakes.py): each candidate's output against the others'."""
+(grader.suites.public.encoding_checks.py): each candidate's output against the others'."""
 
 import numpy as np
 import pytest
 
 from grader.core.errors import Misconception
 from grader.grading.checks import one_hot_rows
-from grader.suites.public.encoding_mistakes import (
+from grader.suites.public.encoding_checks import (
     check_alphabet,
     check_dataset_alphabet,
     check_decoded,

@@ -15,7 +15,7 @@ import pytest
 
 from grader.grading.diagnose import Mistake, expect_match
 from grader.suites.hidden import keras_gradients
-from grader.suites.public.test_backprop import BACKWARD, STEP_BACKWARD, expect_gradients, kept, random_problem
+from grader.suites.public.backprop_checks import BACKWARD, STEP_BACKWARD, expect_gradients, kept, random_problem
 from solutions import backprop as ref
 from solutions import forward
 

@@ -5,8 +5,9 @@ import pytest
 
 from grader.core.config import HASH_SEEDS
 from grader.core.errors import Misconception
-from grader.grading.checks import as_data, expect_close, expect_value_error
-from grader.suites.public.encoding_mistakes import (
+from grader.grading.checks import as_data, expect_value_error
+from grader.grading.diagnose import Mistake, expect_match
+from grader.suites.public.encoding_checks import (
     check_alphabet,
     check_dataset_alphabet,
     check_decoded,
@@ -48,9 +49,8 @@ def test_encode_matches_reference(learner, rng):
         samples = random_samples(rng, alphabet, n, length)
         encoded = learner.encoding.encode(alphabet, samples, length)
         expected = ref.encode(alphabet, samples, length)
-        expect_close(encoded, expected, "encode", diagnose={
-            "encode-shape": expected.transpose(1, 0, 2) if n != length else None,
-        })
+        swapped = [Mistake("encode-shape", "returns (T, N, V): samples and steps swapped", expected.transpose(1, 0, 2))]
+        expect_match(encoded, expected, "encode", swapped if n != length else [])
         if encoded.dtype != np.float32:
             raise Misconception("encode-shape", f"encode returned dtype {encoded.dtype}, expected float32")
 

@@ -11,7 +11,7 @@ import pytest
 from grader.core.errors import Misconception
 from grader.grading.checks import expect_value_error
 from grader.grading.diagnose import Mistake, expect_match
-from grader.suites.public.test_sequences import expect_windows
+from grader.suites.public.sequences_checks import expect_windows
 from solutions import sequences as ref
 
 SHAPES = [(2, 5, 3), (4, 1, 2), (3, 3, 3), (1, 6, 4), (5, 2, 1)]  # (N, T, F): N == T == F once, T == 1 once

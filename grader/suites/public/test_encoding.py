@@ -6,7 +6,7 @@ import pytest
 
 from grader.core.errors import Misconception
 from grader.grading.checks import as_array, as_data, expect_value_error, one_hot_rows
-from grader.suites.public.encoding_mistakes import (
+from grader.suites.public.encoding_checks import (
     check_alphabet,
     check_dataset_alphabet,
     check_decoded,
