@@ -2,12 +2,14 @@
 
 The hidden backpropagation checks compare the learner's numpy gradients with these, so grading needs no
 TensorFlow. Regenerate with `python -m grader.suites.hidden.keras_gradients`;
-tests/integration/test_keras_gradients.py recomputes them with Keras and fails if the stored file drifts.
+tests/integration/test_keras_values.py recomputes them with Keras and fails if the stored file drifts.
 """
 
 from pathlib import Path
 
 import numpy as np
+
+from grader.suites.hidden import keras_values
 
 PATH = Path(__file__).with_name("keras_gradients.npz")
 N, T, D, H = 2, 5, 4, 3
@@ -38,10 +40,8 @@ def generate(seed=2025):
 
 
 def load():
-    with np.load(PATH, allow_pickle=False) as data:
-        return dict(data)
+    return keras_values.load(PATH)
 
 
 if __name__ == "__main__":
-    np.savez(PATH, **generate())
-    print(f"wrote {PATH}")
+    keras_values.regenerate(PATH, generate)

@@ -2,12 +2,14 @@
 
 The hidden forward-pass checks compare the learner's numpy code with these outputs, so grading needs
 no TensorFlow. Regenerate with `python -m grader.suites.hidden.keras_reference`;
-tests/integration/test_keras_reference.py recomputes them with Keras and fails if the stored file drifts.
+tests/integration/test_keras_values.py recomputes them with Keras and fails if the stored file drifts.
 """
 
 from pathlib import Path
 
 import numpy as np
+
+from grader.suites.hidden import keras_values
 
 PATH = Path(__file__).with_name("keras_reference.npz")
 N, T, D, H = 3, 6, 5, 4
@@ -33,10 +35,8 @@ def generate(seed=2024):
 
 
 def load():
-    with np.load(PATH, allow_pickle=False) as data:
-        return dict(data)
+    return keras_values.load(PATH)
 
 
 if __name__ == "__main__":
-    np.savez(PATH, **generate())
-    print(f"wrote {PATH}")
+    keras_values.regenerate(PATH, generate)
