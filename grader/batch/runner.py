@@ -96,14 +96,20 @@ def grade_in_process(submission: Submission, grade_args: list[str], budget_s: fl
             reason = output.strip().splitlines()[-1].removeprefix("grade: ") if output.strip() else "no reason given"
             return result(submission, RowStatus.NOT_A_SUBMISSION, reason[:300], None, started)
         if process.returncode not in (0, 1) or not report_path.exists():
-            ended = "ended without an exit status" if process.returncode is None else f"exited {process.returncode}"
-            errors = [f"{t['name']}: {t['message']}" for t in written_report(report_path).get("tests", [])
-                      if t.get("internal_error")]  # what a grader error hit, for the report the instructor files
-            return result(submission, RowStatus.CRASH, f"grade {ended}: {output.strip()[-300:]}"
-                          + "".join(f"\n{error[:500]}" for error in errors[:3]), None, started)
+            return result(submission, RowStatus.CRASH, crash_reason(process.returncode, output, report_path), None,
+                          started)
         report = json.loads(report_path.read_text())
         report["environment"]["fallbacks"] += record.as_list()
         return result(submission, RowStatus.GRADED, reason_of(report), report, started)
+
+
+def crash_reason(code: int | None, output: str, report_path: Path) -> str:
+    """Why a grading is a crash row: how grade ended, the end of what it printed, and the checks a grader error
+    hit, read from the report it may have left (what the instructor files with a bug report)."""
+    ended = "ended without an exit status" if code is None else f"exited {code}"
+    errors = [f"{t.get('name')}: {t.get('message')}" for t in written_report(report_path).get("tests", [])
+              if isinstance(t, dict) and t.get("internal_error") is True]
+    return f"grade {ended}: {output.strip()[-300:]}" + "".join(f"\n{error[:500]}" for error in errors[:3])
 
 
 def written_report(path: Path) -> dict[str, Any]:

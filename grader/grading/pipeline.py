@@ -133,12 +133,8 @@ def score(job: Job) -> None:
         score=round(sum(e["score"] for e in exercises), 4),
         max_score=sum(e["max_score"] for e in exercises),
         exercises=exercises,
-        tests=[result_dict(r) for r in job.results],
+        tests=[vars(r).copy() for r in job.results],
     )
-
-
-def result_dict(result: TestResult) -> dict[str, Any]:
-    return {k: v for k, v in vars(result).items() if k != "internal_error"}
 
 
 def describe_environment(job: Job) -> None:

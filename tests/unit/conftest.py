@@ -36,7 +36,7 @@ def sample_report():
         return {"name": f"{visibility}/forward/{name}", "exercise": "forward", "description": name.replace("_", " "),
                 "score": score, "max_score": 2, "status": status, "message": message, "visibility": visibility,
                 "misconception": misconception, "hint": hint, "duration_s": 0.25, "details": {},
-                "file": f"grader/suites/{visibility}/test_forward.py", "line": 10}
+                "file": f"grader/suites/{visibility}/test_forward.py", "line": 10, "internal_error": False}
 
     tests = [test("test_softmax", "passed", 2),
              test("test_rnn_step", "failed", 0, misconception="transposed-weights", hint="Do not transpose W_hh.",
