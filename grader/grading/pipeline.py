@@ -89,7 +89,8 @@ def run_suites(job: Job) -> None:
     problems = {s.exercise: s.problem for s in job.sources if s.problem}
     isolation = sandbox.choose(job.isolation, job.limits)
     job.facts["isolation"] = isolation.name
-    job.facts["enforcement"] = enforcement(job.limits, Cgroup.available(job.limits.memory_bytes, job.limits.processes))
+    job.facts["enforcement"] = enforcement(job.limits, Cgroup.available(job.limits.memory_bytes, job.limits.processes),
+                                           isolation.name == sandbox.Bubblewrap.name)
     assert job.workspace is not None
     settings = Settings(job.workspace / "src", job.workspace / "work", job.seed, job.hash_seed, job.limits,
                         problems, isolation)

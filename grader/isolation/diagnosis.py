@@ -27,6 +27,9 @@ def error_limit(error: Mapping[str, Any], limits: Limits, new_pid_hits: bool) ->
         return f"output too large (a file or the printed output passed {limits.file_bytes >> 20} MiB)"
     if kind == "MemoryError":
         return f"memory limit ({limits.memory_bytes >> 20} MiB)"
+    if kind == "OSError" and "No space left on device" in message:
+        return (f"disk limit (the files a worker writes: {limits.memory_bytes >> 20} MiB in its directories, "
+                "64 MiB in /tmp)")
     return None
 
 

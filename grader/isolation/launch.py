@@ -20,9 +20,9 @@ from grader.isolation import safe_io
 from grader.isolation.cgroups import Cgroup
 from grader.isolation.limits import rlimits
 from grader.isolation.processes import host_pid as find_host_pid
-from grader.isolation.processes import remove_tree
+from grader.isolation.processes import remove_tree, seen_inside
 from grader.isolation.sandbox import PlainProcess
-from grader.isolation.zygote import ForkedProcess, ask_zygote
+from grader.isolation.zygote import ForkedProcess, ask_zygote, outputs_of
 
 
 class ZygoteGone(Exception):
@@ -32,7 +32,8 @@ class ZygoteGone(Exception):
 @dataclass
 class Spawned:
     process: subprocess.Popen[bytes] | ForkedProcess  # either has `pid`, `wait(timeout)`
-    instance: Path  # the worker's job directory: in/ and out/ (and its log) are there
+    instance: Path  # the worker's job directory: in/ (and its log) are there
+    out: Path  # where the grade process reads the worker's outputs: the job's out/, or inside its sandbox
 
 
 @dataclass
@@ -42,6 +43,7 @@ class RunningWorker:
     process: subprocess.Popen[bytes] | ForkedProcess
     cgroup: Cgroup | None
     instance: Path
+    out: Path
     requests: IO[str]
     replies: int
     reader: safe_io.LineReader
@@ -76,7 +78,8 @@ class FreshLauncher:
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds,
                 start_new_session=True,
             )
-        return Spawned(process, instance)
+        out = seen_inside(process.pid, launch.out_inside) if launch.out_inside else instance / "out"
+        return Spawned(process, instance, out)
 
     def forget(self, name: str, hash_seed: int, generation: int) -> None:
         remove_tree(self.instance(name, hash_seed, generation), ignore_errors=True)
@@ -108,7 +111,7 @@ class ForkedLauncher:
             raise ZygoteGone(f"the slot's zygote for hash seed {hash_seed} did not fork a worker")
         if cgroup is not None:
             cgroup.join(pid)
-        return Spawned(ForkedProcess(pid, self.zygote, reply["pid"]), slot)
+        return Spawned(ForkedProcess(pid, self.zygote, reply["pid"]), slot, outputs_of(self.zygote))
 
     def forget(self, name: str, hash_seed: int, generation: int) -> None:
         """Nothing: the batch empties the slot once this grade process has ended."""
@@ -130,5 +133,5 @@ def start_worker(launcher: Launcher, name: str, hash_seed: int, generation: int,
     finally:
         os.close(to_worker_r)
         os.close(from_worker_w)
-    return RunningWorker(spawned.process, cgroup, spawned.instance, os.fdopen(to_worker_w, "w"), from_worker_r,
-                         safe_io.LineReader(from_worker_r))
+    return RunningWorker(spawned.process, cgroup, spawned.instance, spawned.out, os.fdopen(to_worker_w, "w"),
+                         from_worker_r, safe_io.LineReader(from_worker_r))

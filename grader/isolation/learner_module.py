@@ -136,7 +136,7 @@ class LearnerModule:
         except UnsafeOutput as exc:
             raise BadOutput(f"the model's config: {exc}") from None
         assert self.worker is not None
-        return ExportedModel(config, value.get("weights", []), self.worker.instance / "out" / keras_name)
+        return ExportedModel(config, value.get("weights", []), self.worker.out / keras_name)
 
     def ensure_imported(self) -> None:
         if self.import_problem is not None:
@@ -185,9 +185,9 @@ class LearnerModule:
             label = diagnosis.error_limit(error, self.limits, self.new_pid_hits())
             raise LearnerError(f"{label}: {what}" if label else what, error)
         assert self.worker is not None
-        out_dir = self.worker.instance / "out"
         try:
-            return wire.decode(reply.get("value"), request_id, out_dir, self.limits.array_bytes, self.generation)
+            return wire.decode(reply.get("value"), request_id, self.worker.out, self.limits.array_bytes,
+                               self.generation)
         except UnsafeOutput as exc:
             # `exc` may quote the array file's header, which learner code wrote: not for hidden checks.
             raise BadOutput(f"{what} returned unusable data: {exc}", f"{what} returned unusable data") from None

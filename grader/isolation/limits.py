@@ -38,14 +38,18 @@ def rlimits(limits: Limits, cgroup: Cgroup | None) -> dict[str, int]:
     return table
 
 
-def enforcement(limits: Limits, cgroup: bool) -> dict[str, str]:
-    """How each limit the report lists is enforced, with a cgroup per worker (`cgroup`) or without."""
+def enforcement(limits: Limits, cgroup: bool, sandboxed: bool) -> dict[str, str]:
+    """How each limit the report lists is enforced, with a cgroup per worker (`cgroup`) or without, in the
+    bubblewrap sandbox (`sandboxed`) or a plain process."""
     if cgroup:
-        memory = f"memory cgroup: {limits.memory_bytes >> 20} MiB of memory (files in its /tmp count), no swap"
+        memory = (f"memory cgroup: {limits.memory_bytes >> 20} MiB of memory (the files it writes count), "
+                  "no swap")
         processes = f"pids cgroup: {limits.processes} processes and threads per worker"
     else:
         memory = (f"RLIMIT_AS: {address_space(limits) >> 20} MiB of address space (the memory limit plus "
-                  f"{ADDRESS_SPACE_BASELINE >> 20} MiB that Python and TensorFlow map); no cgroup can be made here")
+                  f"{ADDRESS_SPACE_BASELINE >> 20} MiB that Python and TensorFlow map); no cgroup can be made here; "
+                  + (f"the files it writes: a tmpfs of {limits.memory_bytes >> 20} MiB for each of its directories"
+                     if sandboxed else "the files it writes are not bounded (a plain process)"))
         processes = f"RLIMIT_NPROC: {limits.processes} processes and threads of the worker's uid"
     return {
         "memory": memory,

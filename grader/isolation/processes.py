@@ -101,6 +101,19 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def seen_inside(sandbox: int, path: str, timeout: float = 5.0) -> Path:
+    """`path` as the processes in the sandbox that bwrap process `sandbox` starts see it, for the grade process:
+    /proc/CHILD/root/PATH, CHILD being bwrap's child (in the sandbox's namespaces). If no child appears within
+    `timeout` (bwrap failed), a path that does not exist, so that reading there fails as a missing output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = descendants(sandbox)
+        if children:
+            return Path(f"/proc/{children[0]}/root{path}")
+        time.sleep(0.002)
+    return Path(f"/proc/{sandbox}/root/nonexistent{path}")
+
+
 def namespace_pid(pid: int) -> int | None:
     """The pid of host process `pid` inside its innermost pid namespace, or None if it is gone."""
     try:

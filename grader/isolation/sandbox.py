@@ -45,6 +45,7 @@ class Launch:
     argv: list[str]
     env: dict[str, str]
     preexec_fn: Callable[[], None]
+    out_inside: str | None = None  # where the outputs lie inside the sandbox, if not in the job's out/
 
 
 def worker_environment(home: str, hash_seed: int) -> dict[str, str]:
@@ -78,13 +79,35 @@ class Bubblewrap(PlainProcess):
     def launch(self, src: Path, instance: Path, module: str, fds: tuple[int, int], hash_seed: int,
                cgroup: Cgroup | None) -> Launch:
         mounts = ["--ro-bind", str(src), "/submission", "--perms", "0755", "--dir", "/job",
-                  "--ro-bind", str(instance / "in"), "/job/in", "--bind", str(instance / "out"), "/job/out",
-                  "--bind", str(instance / "home"), "/job/home", "--chdir", "/job/home"]
-        give_to_worker(instance / "out", instance / "home")
+                  "--ro-bind", str(instance / "in"), "/job/in"]
+        if cgroup is None:
+            mounts += worker_tmpfs(self.limits, "/job/out", "/job/home")
+        else:
+            mounts += ["--bind", str(instance / "out"), "/job/out", "--bind", str(instance / "home"), "/job/home"]
+            give_to_worker(instance / "out", instance / "home")
+        mounts += ["--chdir", "/job/home"]
         argv = sandbox_command(mounts, worker_environment("/job/home", hash_seed))
         argv += ["/submission", "/job/in", "/job/out", module, *map(str, fds)]
         # bwrap itself gets a clean environment too: its own /proc/1/environ is readable inside.
-        return Launch(argv, {"PATH": "/usr/bin:/bin"}, make_preexec(self.limits, cgroup))
+        return Launch(argv, {"PATH": "/usr/bin:/bin"}, make_preexec(self.limits, cgroup),
+                      SANDBOX_OUT if cgroup is None else None)
+
+
+# Where a sandboxed worker's outputs lie when no cgroup can be made: inside its sandbox, on a tmpfs of its own
+# (`worker_tmpfs`), which the grade process reads through /proc/PID/root of a process in the sandbox.
+SANDBOX_OUT = "/job/out"
+
+
+def worker_tmpfs(limits: Limits, *paths: str) -> list[str]:
+    """bwrap arguments that mount a tmpfs of at most `--memory-mb` at each of `paths`, writable by the worker.
+
+    Where a memory cgroup holds the worker, what it writes on /dev/shm counts against it; without one, files
+    on /dev/shm were bounded by nothing: `fills-the-disk` wrote 13.6 GiB of the machine's memory there with
+    `--memory-mb 400` as an ordinary user. A tmpfs mounted in the sandbox is bounded by its size, and is gone
+    with the sandbox.
+    """
+    return [argument for path in paths
+            for argument in ("--size", str(limits.memory_bytes), "--perms", "0777", "--tmpfs", path)]
 
 
 def sandbox_command(mounts: list[str], env: dict[str, str], private_tmp: bool = True,

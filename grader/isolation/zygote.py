@@ -11,9 +11,11 @@ submission is done; the slot is emptied in between (`clear_slot`): its files del
 zygote, its sandbox's init, kills every other process there and removes their IPC objects
 (`empty_sandbox`), so no submission sees another's files, processes or shared memory. The workers
 of one submission share the slot's directories: they run the same learner's code. The sandbox sees
-the slot read-only but for the workers' own out/, home/ and tmp/ (bind mounts): a worker cannot swap
-a directory the grader writes in (src/, in/, logs/) for a link that leads the grader's writes out of
-the slot, even where it runs as the grader's own uid.
+the slot read-only but for the workers' own out/, home/ and tmp/ (bind mounts; where no cgroup can be
+made, tmpfs of `--memory-mb` inside the sandbox, which the grade process reads through `/proc/PID/root`:
+files on /dev/shm count against nothing there): a worker cannot swap a directory the grader writes in
+(src/, in/, logs/) for a link that leads the grader's writes out of the slot, even where it runs as the
+grader's own uid.
 
 The batch starts the zygotes (`LearnerSlot`); the grade process of a slot uses them through the
 handles in `servers.attached()`.
@@ -31,7 +33,8 @@ from typing import Any
 
 from grader.core.config import HASH_SEEDS, Limits
 from grader.isolation import sandbox
-from grader.isolation.processes import descendants, give_to_worker, namespace_pid, remove_tree
+from grader.isolation.cgroups import Cgroup
+from grader.isolation.processes import descendants, give_to_worker, namespace_pid, remove_tree, seen_inside
 from grader.isolation.servers import SocketProcess, read_line
 
 GRADER_DIRS = ("src", "in", "logs")  # written by the grade process, read-only in the sandbox
@@ -43,13 +46,15 @@ class LearnerZygote(SocketProcess):
     worker per request: TensorFlow for seed 0 (every module), numpy alone for the seeds that only
     compare `set()` order across processes."""
 
-    def __init__(self, slot: Path, hash_seed: int):
+    def __init__(self, slot: Path, hash_seed: int, limits: Limits, private: bool):
         self.slot = slot
         self.ours, theirs = socket.socketpair()
         env = {**sandbox.worker_environment("/slot/home", hash_seed), "TMPDIR": "/slot/tmp"}
         # No shared /tmp: one submission's files must not outlive it (TMPDIR is the slot's tmp/).
         mounts = ["--ro-bind", str(slot), "/slot"]
-        for name in WORKER_DIRS:
+        if private:  # no cgroup: the workers' directories are bounded tmpfs inside the sandbox (sandbox.worker_tmpfs)
+            mounts += sandbox.worker_tmpfs(limits, *(f"/slot/{name}" for name in WORKER_DIRS))
+        for name in () if private else WORKER_DIRS:
             mounts += ["--bind", str(slot / name), f"/slot/{name}"]
         argv = sandbox.sandbox_command([*mounts, "--chdir", "/slot"], env, private_tmp=False, as_init=True)
         argv += ["--zygote", str(theirs.fileno()), *([] if hash_seed == 0 else ["--numpy-only"])]
@@ -60,6 +65,8 @@ class LearnerZygote(SocketProcess):
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         theirs.close()
+        # The sandbox's root as the grade process reads it, where the workers' directories are inside it.
+        self.root = seen_inside(self.process.pid, "") if private else None
 
     def wait_ready(self, timeout: float) -> None:
         ready = read_line(self.ours, timeout)
@@ -67,7 +74,8 @@ class LearnerZygote(SocketProcess):
             raise RuntimeError("a preloaded learner process (zygote) did not start")
 
     def handle(self) -> dict[str, Any]:
-        return {"fd": self.ours.fileno(), "pid": self.process.pid, "slot": str(self.slot)}
+        return {"fd": self.ours.fileno(), "pid": self.process.pid, "slot": str(self.slot),
+                "root": str(self.root) if self.root else None}
 
 
 class LearnerSlot:
@@ -81,9 +89,10 @@ class LearnerSlot:
         self.dir.chmod(0o755)
         reset_slot(self.dir, None)  # TensorFlow's import wants a usable TMPDIR
         self.zygotes: dict[int, LearnerZygote] = {}
+        private = not Cgroup.available(limits.memory_bytes, limits.processes)
         try:
             for seed in HASH_SEEDS:
-                self.zygotes[seed] = LearnerZygote(self.dir, seed)
+                self.zygotes[seed] = LearnerZygote(self.dir, seed, limits, private)
             for zygote in self.zygotes.values():
                 zygote.wait_ready(limits.import_s)
         except (OSError, RuntimeError):
@@ -112,11 +121,8 @@ def reset_slot(slot: Path, src: Path | None) -> None:
     since the zygote's sandbox holds them mounted.
     """
     for name in GRADER_DIRS + WORKER_DIRS:
-        directory = slot / name
-        directory.mkdir(exist_ok=True)
-        directory.chmod(0o755)  # a worker may have taken its own directory's permissions away
-        for entry in directory.iterdir():
-            remove_tree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        (slot / name).mkdir(exist_ok=True)
+        empty_directory(slot / name, 0o755)
     # `src` is what `grading.sources.prepare` wrote (no links): the modules, and the learner's packages.
     for entry in Path(src).iterdir() if src else ():
         if entry.is_dir() and not entry.is_symlink():
@@ -124,6 +130,18 @@ def reset_slot(slot: Path, src: Path | None) -> None:
         elif entry.is_file() and not entry.is_symlink():
             shutil.copyfile(entry, slot / "src" / entry.name)
     give_to_worker(*(slot / name for name in WORKER_DIRS))
+
+
+def empty_directory(directory: Path, mode: int) -> None:
+    """Delete what `directory` holds, giving it `mode` first (a worker may have taken its permissions away)."""
+    directory.chmod(mode)
+    for entry in directory.iterdir():
+        remove_tree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+
+
+def outputs_of(zygote: dict[str, Any]) -> Path:
+    """Where the grade process reads the outputs of the workers `zygote` (a `LearnerZygote.handle()`) forks."""
+    return Path(zygote["root"] + "/slot/out") if zygote.get("root") else Path(zygote["slot"]) / "out"
 
 
 def fill_slot(learner: dict[str, Any], src: Path | None) -> None:
@@ -134,6 +152,8 @@ def fill_slot(learner: dict[str, Any], src: Path | None) -> None:
     """
     for zygote in learner["zygotes"].values():
         empty_sandbox(zygote)
+        for name in WORKER_DIRS if zygote.get("root") else ():  # its tmpfs, as worker_tmpfs mounted them
+            empty_directory(Path(zygote["root"] + f"/slot/{name}"), 0o777)
     reset_slot(Path(learner["slot"]), src)
 
 

@@ -1,38 +1,44 @@
 """The limits hold where no cgroup can be made (an instructor grading on a laptop as themselves, a container
-without cgroup delegation), for fresh workers and for workers forked in a batch.
+without cgroup delegation), for fresh workers and for workers forked in a batch: memory through RLIMIT_AS, and
+the files a worker writes through a tmpfs of `--memory-mb` for each of its directories, mounted in its sandbox.
 
-The grading runs where no cgroup can be made (`tests.routes.without_cgroups`).
+Fresh workers are graded where no cgroup can be made (`tests.routes.without_cgroups`); the batch also as uid
+65534 (`tests.routes.as_ordinary_user`). Before the tmpfs, `fills-the-disk` wrote 13.6 GiB of the machine's
+memory into /dev/shm with `--memory-mb 400` as uid 65534, and its check ended at the time limit.
 """
 
-import json
-import subprocess
-import sys
+import pytest
 
 from grader.authoring.selfcheck import build, check_expectations, grade_fixtures, load_fixtures
-from grader.core.config import REPOSITORY
-from tests.routes import without_cgroups
+from tests.routes import grade_batch, without_cgroups
 
-FIXTURE = next(fixture for fixture in load_fixtures() if fixture.name == "memory-hog")
-
-
-def assert_bounded_by_rlimit_as(report):
-    assert report["environment"]["isolation"] == "bubblewrap", report["environment"]
-    assert "no-cgroup" in [fallback["kind"] for fallback in report["environment"]["fallbacks"]]
-    assert report["environment"]["enforcement"]["memory"].startswith("RLIMIT_AS: 2448 MiB"), report["environment"]
-    assert check_expectations(FIXTURE, report) == []
+FIXTURES = {fixture.name: fixture for fixture in load_fixtures() if fixture.name in ("memory-hog", "fills-the-disk")}
+ARGS = ["--only", "forward", "--isolation", "strict", "--memory-mb", "400"]
 
 
-def test_a_fresh_worker_is_held_to_the_memory_limit_without_a_cgroup(tmp_path):
-    reports = grade_fixtures([FIXTURE], tmp_path, wrap=lambda name, command: without_cgroups(command))
-    assert_bounded_by_rlimit_as(reports[FIXTURE.name])
+def assert_bounded_without_a_cgroup(reports):
+    assert {name: fixture.grade_args for name, fixture in FIXTURES.items()} == {
+        name: ARGS[2:] for name in FIXTURES}, "the batch grades both with these arguments"
+    for name, report in reports.items():
+        assert report["environment"]["isolation"] == "bubblewrap", report["environment"]
+        assert "no-cgroup" in [fallback["kind"] for fallback in report["environment"]["fallbacks"]]
+        memory = report["environment"]["enforcement"]["memory"]
+        assert memory.startswith("RLIMIT_AS: 2448 MiB") and memory.endswith("a tmpfs of 400 MiB for each of its "
+                                                                            "directories"), memory
+        assert check_expectations(FIXTURES[name], report) == []
+    disk = [t["message"] for t in reports["fills-the-disk"]["tests"] if "output_layer" in t["name"]]
+    assert disk and all(message.startswith("disk limit (the files a worker writes: 400 MiB") for message in disk), disk
 
 
-def test_a_forked_worker_is_held_to_the_memory_limit_without_a_cgroup(tmp_path):
-    build(FIXTURE, tmp_path / "class" / "hog")
-    command = without_cgroups([sys.executable, "-m", "grader.cli", "batch", tmp_path / "class",
-                               "--out", tmp_path / "out", "--jobs", "1", "--only", "forward", *FIXTURE.grade_args])
-    done = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = json.loads((tmp_path / "out" / "hog.json").read_text())
-    assert result["status"] == "graded", result
-    assert_bounded_by_rlimit_as(result["report"])
+def test_fresh_workers_are_held_to_the_limits_without_a_cgroup(tmp_path):
+    reports = grade_fixtures(list(FIXTURES.values()), tmp_path, wrap=lambda name, command: without_cgroups(command))
+    assert_bounded_without_a_cgroup(reports)
+
+
+@pytest.mark.parametrize("route", ["no cgroup", "uid 65534"])
+def test_forked_workers_are_held_to_the_limits_without_a_cgroup(route, tmp_path):
+    for name, fixture in FIXTURES.items():
+        build(fixture, tmp_path / "class" / name)
+    results = grade_batch(route, tmp_path / "class", tmp_path / "out", "--jobs", "1", *ARGS, timeout=600)
+    assert {name: result["status"] for name, result in results.items()} == dict.fromkeys(FIXTURES, "graded")
+    assert_bounded_without_a_cgroup({name: result["report"] for name, result in results.items()})

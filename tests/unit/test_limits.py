@@ -18,8 +18,11 @@ def test_with_a_cgroup_the_cgroup_bounds_memory_and_processes():
 
 
 def test_the_report_names_the_mechanism_behind_each_limit():
-    assert enforcement(LIMITS, cgroup=True)["memory"].startswith("memory cgroup: 400 MiB")
-    without = enforcement(LIMITS, cgroup=False)
+    assert enforcement(LIMITS, cgroup=True, sandboxed=True)["memory"].startswith("memory cgroup: 400 MiB")
+    without = enforcement(LIMITS, cgroup=False, sandboxed=True)
     assert without["memory"].startswith(f"RLIMIT_AS: {400 + (ADDRESS_SPACE_BASELINE >> 20)} MiB")
+    assert without["memory"].endswith("the files it writes: a tmpfs of 400 MiB for each of its directories")
     assert without["processes"].startswith("RLIMIT_NPROC: 64")
     assert set(without) == {"memory", "processes", "cpu", "files", "time"}
+    plain = enforcement(LIMITS, cgroup=False, sandboxed=False)["memory"]
+    assert plain.endswith("the files it writes are not bounded (a plain process)")

@@ -269,7 +269,8 @@ class ScriptedModule(LearnerModule):
             (instance / sub).mkdir(parents=True)
         worker = Worker(str(instance / "src"), str(instance / "in"), str(instance / "out"), self.name)
         worker.module = REFERENCES.get(self.name) or importlib.import_module(f"solutions.{self.name}")
-        self.worker = SimpleNamespace(instance=instance, requests=io.StringIO(), cgroup=None, worker=worker)
+        self.worker = SimpleNamespace(instance=instance, out=instance / "out", requests=io.StringIO(), cgroup=None,
+                                      worker=worker)
         self.started_at = time.monotonic()
         self.pending_import = self.send({"op": "import"})
 
