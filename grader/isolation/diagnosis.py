@@ -28,8 +28,8 @@ def error_limit(error: Mapping[str, Any], limits: Limits, new_pid_hits: bool) ->
     if kind == "MemoryError":
         return f"memory limit ({limits.memory_bytes >> 20} MiB)"
     if kind == "OSError" and "No space left on device" in message:
-        return (f"disk limit (the files a worker writes: {limits.memory_bytes >> 20} MiB in its directories, "
-                "64 MiB in /tmp)")
+        return (f"disk limit (the files a worker writes: {limits.memory_bytes >> 20} MiB in each of its directories "
+                "and in /dev/shm, 64 MiB in /tmp)")
     return None
 
 

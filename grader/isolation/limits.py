@@ -48,7 +48,8 @@ def enforcement(limits: Limits, cgroup: bool, sandboxed: bool) -> dict[str, str]
     else:
         memory = (f"RLIMIT_AS: {address_space(limits) >> 20} MiB of address space (the memory limit plus "
                   f"{ADDRESS_SPACE_BASELINE >> 20} MiB that Python and TensorFlow map); no cgroup can be made here; "
-                  + (f"the files it writes: a tmpfs of {limits.memory_bytes >> 20} MiB for each of its directories"
+                  + (f"the files it writes: a tmpfs of {limits.memory_bytes >> 20} MiB for each of its directories "
+                     "and /dev/shm"
                      if sandboxed else "the files it writes are not bounded (a plain process)"))
         processes = f"RLIMIT_NPROC: {limits.processes} processes and threads of the worker's uid"
     return {

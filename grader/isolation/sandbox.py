@@ -86,7 +86,8 @@ class Bubblewrap(PlainProcess):
             mounts += ["--bind", str(instance / "out"), "/job/out", "--bind", str(instance / "home"), "/job/home"]
             give_to_worker(instance / "out", instance / "home")
         mounts += ["--chdir", "/job/home"]
-        argv = sandbox_command(mounts, worker_environment("/job/home", hash_seed))
+        argv = sandbox_command(mounts, worker_environment("/job/home", hash_seed),
+                               shm_bytes=self.limits.memory_bytes if cgroup is None else None)
         argv += ["/submission", "/job/in", "/job/out", module, *map(str, fds)]
         # bwrap itself gets a clean environment too: its own /proc/1/environ is readable inside.
         return Launch(argv, {"PATH": "/usr/bin:/bin"}, make_preexec(self.limits, cgroup),
@@ -111,7 +112,7 @@ def worker_tmpfs(limits: Limits, *paths: str) -> list[str]:
 
 
 def sandbox_command(mounts: list[str], env: dict[str, str], private_tmp: bool = True,
-                    as_init: bool = False) -> list[str]:
+                    as_init: bool = False, shm_bytes: int | None = None) -> list[str]:
     """The bwrap command line that runs worker.py (arguments to follow) with these extra mounts.
 
     private_tmp: a 64 MiB tmpfs at /tmp, mounted first so that Python directories under /tmp (a
@@ -119,11 +120,15 @@ def sandbox_command(mounts: list[str], env: dict[str, str], private_tmp: bool = 
     as_init: worker.py is pid 1 of the sandbox instead of bwrap's reaper. The kernel drops every
     signal sent to a namespace's init from inside it unless init handles that signal, so the
     processes it forks cannot kill it (kill -9 of the parent, kill(-1, ...) included).
+    shm_bytes: where no cgroup counts what the worker writes, /dev/shm is a tmpfs of this size and the rest
+    of /dev read-only; bwrap's /dev is a tmpfs of half the machine's memory, writable as an ordinary user.
     """
     # Only called where `bubblewrap_works()`: bwrap (and setpriv, as root) are on the PATH.
     argv = [cast(str, shutil.which("bwrap")), "--unshare-net", "--unshare-pid", *(["--as-pid-1"] if as_init else []),
             "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session", "--clearenv",
             "--proc", "/proc", "--dev", "/dev"]
+    if shm_bytes is not None:
+        argv += ["--size", str(shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm"]
     if as_init:  # a zygote's sandbox outlives submissions: its init lists and removes their message queues
         argv += ["--mqueue", "/dev/mqueue"]
     if private_tmp:
@@ -141,6 +146,8 @@ def sandbox_command(mounts: list[str], env: dict[str, str], private_tmp: bool = 
     # may write is mounted on its own (/tmp, the job's or the slot's directories).
     argv += ["--perms", "0755", "--dir", "/opt/grader-worker",
              "--ro-bind", str(WORKER_SCRIPT), "/opt/grader-worker/worker.py", *mounts, "--remount-ro", "/"]
+    if shm_bytes is not None:
+        argv += ["--remount-ro", "/dev"]
     for key, value in env.items():
         argv += ["--setenv", key, value]
     if os.geteuid() == 0:

@@ -56,7 +56,8 @@ class LearnerZygote(SocketProcess):
             mounts += sandbox.worker_tmpfs(limits, *(f"/slot/{name}" for name in WORKER_DIRS))
         for name in () if private else WORKER_DIRS:
             mounts += ["--bind", str(slot / name), f"/slot/{name}"]
-        argv = sandbox.sandbox_command([*mounts, "--chdir", "/slot"], env, private_tmp=False, as_init=True)
+        argv = sandbox.sandbox_command([*mounts, "--chdir", "/slot"], env, private_tmp=False, as_init=True,
+                                       shm_bytes=limits.memory_bytes if private else None)
         argv += ["--zygote", str(theirs.fileno()), *([] if hash_seed == 0 else ["--numpy-only"])]
         # No rlimits of its own: it runs no learner code, and each forked worker sets its limits
         # before any, which it could not raise above the zygote's (with a worker's own limits here,

@@ -4,7 +4,8 @@ the files a worker writes through a tmpfs of `--memory-mb` for each of its direc
 
 Fresh workers are graded where no cgroup can be made (`tests.routes.without_cgroups`); the batch also as uid
 65534 (`tests.routes.as_ordinary_user`). Before the tmpfs, `fills-the-disk` wrote 13.6 GiB of the machine's
-memory into /dev/shm with `--memory-mb 400` as uid 65534, and its check ended at the time limit.
+memory into /dev/shm with `--memory-mb 400` as uid 65534, and its check ended at the time limit; `fills-dev-shm`
+had bwrap's /dev, a tmpfs of half the machine's memory.
 """
 
 import pytest
@@ -12,22 +13,24 @@ import pytest
 from grader.authoring.selfcheck import build, check_expectations, grade_fixtures, load_fixtures
 from tests.routes import grade_batch, without_cgroups
 
-FIXTURES = {fixture.name: fixture for fixture in load_fixtures() if fixture.name in ("memory-hog", "fills-the-disk")}
+FILLERS = ("fills-the-disk", "fills-dev-shm")  # the working directory; /dev/shm, which bwrap makes half the memory
+FIXTURES = {fixture.name: fixture for fixture in load_fixtures() if fixture.name in ("memory-hog", *FILLERS)}
 ARGS = ["--only", "forward", "--isolation", "strict", "--memory-mb", "400"]
 
 
 def assert_bounded_without_a_cgroup(reports):
     assert {name: fixture.grade_args for name, fixture in FIXTURES.items()} == {
-        name: ARGS[2:] for name in FIXTURES}, "the batch grades both with these arguments"
+        name: ARGS[2:] for name in FIXTURES}, "the batch grades them all with these arguments"
     for name, report in reports.items():
         assert report["environment"]["isolation"] == "bubblewrap", report["environment"]
         assert "no-cgroup" in [fallback["kind"] for fallback in report["environment"]["fallbacks"]]
         memory = report["environment"]["enforcement"]["memory"]
         assert memory.startswith("RLIMIT_AS: 2448 MiB") and memory.endswith("a tmpfs of 400 MiB for each of its "
-                                                                            "directories"), memory
+                                                                            "directories and /dev/shm"), memory
         assert check_expectations(FIXTURES[name], report) == []
-    disk = [t["message"] for t in reports["fills-the-disk"]["tests"] if "output_layer" in t["name"]]
-    assert disk and all(message.startswith("disk limit (the files a worker writes: 400 MiB") for message in disk), disk
+    for name in FILLERS:
+        disk = [t["message"] for t in reports[name]["tests"] if "output_layer" in t["name"]]
+        assert disk and all(message.startswith("disk limit (the files a worker writes") for message in disk), disk
 
 
 def test_fresh_workers_are_held_to_the_limits_without_a_cgroup(tmp_path):

@@ -52,7 +52,7 @@ CASES = [
                  "output too large", id="OSError-short-write"),
     pytest.param(None, {}, {"type": "MemoryError", "message": ""}, "memory limit (300 MiB)", id="MemoryError"),
     pytest.param(None, {}, {"type": "OSError", "message": "[Errno 28] No space left on device"},
-                 "disk limit (the files a worker writes: 300 MiB in its directories", id="OSError-no-space"),
+                 "disk limit (the files a worker writes: 300 MiB in each of its directories", id="OSError-no-space"),
     pytest.param(None, {}, {"type": "ValueError", "message": "shapes (2,3) and (4,5) not aligned"}, None,
                  id="unrelated-error"),
     pytest.param(None, {}, {"type": "OSError", "message": "[Errno 2] No such file or directory"}, None,

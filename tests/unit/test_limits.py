@@ -21,7 +21,8 @@ def test_the_report_names_the_mechanism_behind_each_limit():
     assert enforcement(LIMITS, cgroup=True, sandboxed=True)["memory"].startswith("memory cgroup: 400 MiB")
     without = enforcement(LIMITS, cgroup=False, sandboxed=True)
     assert without["memory"].startswith(f"RLIMIT_AS: {400 + (ADDRESS_SPACE_BASELINE >> 20)} MiB")
-    assert without["memory"].endswith("the files it writes: a tmpfs of 400 MiB for each of its directories")
+    assert without["memory"].endswith("the files it writes: a tmpfs of 400 MiB for each of its directories and "
+                                      "/dev/shm")
     assert without["processes"].startswith("RLIMIT_NPROC: 64")
     assert set(without) == {"memory", "processes", "cpu", "files", "time"}
     plain = enforcement(LIMITS, cgroup=False, sandboxed=False)["memory"]
