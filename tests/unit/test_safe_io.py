@@ -30,7 +30,7 @@ def test_load_npy_reads_a_plain_numeric_array(tmp_path):
     assert type(array) is np.ndarray and array.shape == (2, 3)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, derandomize=True, deadline=None, database=None)
 @given(array=hnp.arrays(st.sampled_from(["<f8", ">f4", "<i8", ">u2", "|b1"]),
                         hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)),
        fortran=st.booleans())
@@ -42,7 +42,7 @@ def test_load_npy_gives_back_what_was_saved(tmp_path_factory, array, fortran):
     np.testing.assert_array_equal(loaded, array)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, derandomize=True, deadline=None, database=None)
 @given(data=st.one_of(
     st.binary(max_size=300),
     st.integers(0, len(NPY)).map(lambda cut: NPY[:cut]),  # truncated anywhere
