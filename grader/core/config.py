@@ -21,6 +21,9 @@ NOBODY = 65534
 # preloaded zygote for each.
 HASH_SEEDS = (0, 1, 2, 3)
 
+# The size of a fresh worker's private /tmp (isolation/sandbox.py), which a "disk limit" message names.
+PRIVATE_TMP_BYTES = 64 << 20
+
 # How numpy and TensorFlow run in learner workers (and in the benchmarks and calibration that must
 # match them). The arrays and models are tiny: one thread is as fast alone and much faster when two
 # gradings share two cores; Eigen's kernels instead of oneDNN's train faster here. An OpenBLAS

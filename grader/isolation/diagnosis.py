@@ -11,7 +11,7 @@ import signal
 from collections.abc import Mapping
 from typing import Any
 
-from grader.core.config import Limits
+from grader.core.config import PRIVATE_TMP_BYTES, Limits
 
 
 def error_limit(error: Mapping[str, Any], limits: Limits, new_pid_hits: bool) -> str | None:
@@ -29,7 +29,7 @@ def error_limit(error: Mapping[str, Any], limits: Limits, new_pid_hits: bool) ->
         return f"memory limit ({limits.memory_bytes >> 20} MiB)"
     if kind == "OSError" and "No space left on device" in message:
         return (f"disk limit (the files a worker writes: {limits.memory_bytes >> 20} MiB in each of its directories "
-                "and in /dev/shm, 64 MiB in /tmp)")
+                f"and in /dev/shm, {PRIVATE_TMP_BYTES >> 20} MiB in /tmp)")
     return None
 
 

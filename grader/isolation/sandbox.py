@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import cast
 
 from grader.core import fallbacks
-from grader.core.config import NOBODY, NUMERIC_SETTINGS, PACKAGE_DIR, REPOSITORY, WORKER_SCRIPT, Limits
+from grader.core.config import (
+    NOBODY,
+    NUMERIC_SETTINGS,
+    PACKAGE_DIR,
+    PRIVATE_TMP_BYTES,
+    REPOSITORY,
+    WORKER_SCRIPT,
+    Limits,
+)
 from grader.core.errors import SandboxUnavailable
 from grader.isolation.cgroups import Cgroup
 from grader.isolation.limits import make_preexec
@@ -71,6 +79,10 @@ class PlainProcess:
         return Launch(argv, worker_environment(str(instance / "home"), hash_seed), make_preexec(self.limits, cgroup))
 
 
+# Where a sandboxed worker writes its outputs.
+JOB_OUT = "/job/out"
+
+
 class Bubblewrap(PlainProcess):
     """Each worker in its own namespaces, seeing only the system, Python and its own job."""
 
@@ -80,23 +92,21 @@ class Bubblewrap(PlainProcess):
                cgroup: Cgroup | None) -> Launch:
         mounts = ["--ro-bind", str(src), "/submission", "--perms", "0755", "--dir", "/job",
                   "--ro-bind", str(instance / "in"), "/job/in"]
-        if cgroup is None:
-            mounts += worker_tmpfs(self.limits, "/job/out", "/job/home")
+        # Without a cgroup nothing counts what the worker writes on the host's /dev/shm: its directories are
+        # then a tmpfs each, inside the sandbox, where the grade process reads them through /proc/PID/root.
+        files_inside = cgroup is None
+        if files_inside:
+            mounts += worker_tmpfs(self.limits, JOB_OUT, "/job/home")
         else:
-            mounts += ["--bind", str(instance / "out"), "/job/out", "--bind", str(instance / "home"), "/job/home"]
+            mounts += ["--bind", str(instance / "out"), JOB_OUT, "--bind", str(instance / "home"), "/job/home"]
             give_to_worker(instance / "out", instance / "home")
         mounts += ["--chdir", "/job/home"]
         argv = sandbox_command(mounts, worker_environment("/job/home", hash_seed),
-                               shm_bytes=self.limits.memory_bytes if cgroup is None else None)
-        argv += ["/submission", "/job/in", "/job/out", module, *map(str, fds)]
+                               shm_bytes=self.limits.memory_bytes if files_inside else None)
+        argv += ["/submission", "/job/in", JOB_OUT, module, *map(str, fds)]
         # bwrap itself gets a clean environment too: its own /proc/1/environ is readable inside.
         return Launch(argv, {"PATH": "/usr/bin:/bin"}, make_preexec(self.limits, cgroup),
-                      SANDBOX_OUT if cgroup is None else None)
-
-
-# Where a sandboxed worker's outputs lie when no cgroup can be made: inside its sandbox, on a tmpfs of its own
-# (`worker_tmpfs`), which the grade process reads through /proc/PID/root of a process in the sandbox.
-SANDBOX_OUT = "/job/out"
+                      JOB_OUT if files_inside else None)
 
 
 def worker_tmpfs(limits: Limits, *paths: str) -> list[str]:
@@ -115,7 +125,7 @@ def sandbox_command(mounts: list[str], env: dict[str, str], private_tmp: bool = 
                     as_init: bool = False, shm_bytes: int | None = None) -> list[str]:
     """The bwrap command line that runs worker.py (arguments to follow) with these extra mounts.
 
-    private_tmp: a 64 MiB tmpfs at /tmp, mounted first so that Python directories under /tmp (a
+    private_tmp: a tmpfs of PRIVATE_TMP_BYTES at /tmp, mounted first so that Python directories under /tmp (a
     virtual environment there) stay visible on top of it.
     as_init: worker.py is pid 1 of the sandbox instead of bwrap's reaper. The kernel drops every
     signal sent to a namespace's init from inside it unless init handles that signal, so the
@@ -132,7 +142,7 @@ def sandbox_command(mounts: list[str], env: dict[str, str], private_tmp: bool = 
     if as_init:  # a zygote's sandbox outlives submissions: its init lists and removes their message queues
         argv += ["--mqueue", "/dev/mqueue"]
     if private_tmp:
-        argv += ["--size", str(64 << 20), "--tmpfs", "/tmp"]
+        argv += ["--size", str(PRIVATE_TMP_BYTES), "--tmpfs", "/tmp"]
     for path in SYSTEM_DIRS:
         argv += ["--ro-bind-try", path, path]
     binds = python_dirs()

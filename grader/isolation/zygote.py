@@ -54,8 +54,9 @@ class LearnerZygote(SocketProcess):
         mounts = ["--ro-bind", str(slot), "/slot"]
         if private:  # no cgroup: the workers' directories are bounded tmpfs inside the sandbox (sandbox.worker_tmpfs)
             mounts += sandbox.worker_tmpfs(limits, *(f"/slot/{name}" for name in WORKER_DIRS))
-        for name in () if private else WORKER_DIRS:
-            mounts += ["--bind", str(slot / name), f"/slot/{name}"]
+        else:
+            for name in WORKER_DIRS:
+                mounts += ["--bind", str(slot / name), f"/slot/{name}"]
         argv = sandbox.sandbox_command([*mounts, "--chdir", "/slot"], env, private_tmp=False, as_init=True,
                                        shm_bytes=limits.memory_bytes if private else None)
         argv += ["--zygote", str(theirs.fileno()), *([] if hash_seed == 0 else ["--numpy-only"])]
@@ -140,9 +141,15 @@ def empty_directory(directory: Path, mode: int) -> None:
         remove_tree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
 
 
+def worker_dir(zygote: dict[str, Any], name: str) -> Path:
+    """Where the grade process finds the directory `name` (of WORKER_DIRS) of the workers `zygote` (a
+    `LearnerZygote.handle()`) forks: inside its sandbox where it mounted them there, else in the slot."""
+    return Path(zygote["root"] + f"/slot/{name}") if zygote.get("root") else Path(zygote["slot"]) / name
+
+
 def outputs_of(zygote: dict[str, Any]) -> Path:
-    """Where the grade process reads the outputs of the workers `zygote` (a `LearnerZygote.handle()`) forks."""
-    return Path(zygote["root"] + "/slot/out") if zygote.get("root") else Path(zygote["slot"]) / "out"
+    """Where the grade process reads the outputs of the workers `zygote` forks."""
+    return worker_dir(zygote, "out")
 
 
 def fill_slot(learner: dict[str, Any], src: Path | None) -> None:
@@ -154,7 +161,7 @@ def fill_slot(learner: dict[str, Any], src: Path | None) -> None:
     for zygote in learner["zygotes"].values():
         empty_sandbox(zygote)
         for name in WORKER_DIRS if zygote.get("root") else ():  # its tmpfs, as worker_tmpfs mounted them
-            empty_directory(Path(zygote["root"] + f"/slot/{name}"), 0o777)
+            empty_directory(worker_dir(zygote, name), 0o777)
     reset_slot(Path(learner["slot"]), src)
 
 
